@@ -1,0 +1,534 @@
+"""Institutions, their lineage, and the inspections that judge them.
+
+Rating scales change over time, so grades are never compared directly: each grade
+maps to a band, and bands are what the rest of failwell reasons about.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+
+class Band(models.TextChoices):
+    """Where a grade sits against the standard, the one way scales are compared."""
+
+    FAILING = "failing", "Failing"
+    BELOW_STANDARD = "below_standard", "Below standard"
+    AT_STANDARD = "at_standard", "At standard"
+    ABOVE_STANDARD = "above_standard", "Above standard"
+
+    @property
+    def rank(self) -> int:
+        """0 for failing up to 3 for above standard, so bands can be compared."""
+        return BAND_RANKS[self.value]
+
+
+BAND_RANKS = {band.value: rank for rank, band in enumerate(Band)}
+
+
+def lowest_band(bands) -> Band | None:
+    bands = [Band(band) for band in bands]
+    return min(bands, key=lambda band: band.rank) if bands else None
+
+
+class Sector(models.TextChoices):
+    SCHOOL = "school", "School"
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    CHILDRENS_SERVICES = "childrens_services", "Children's services"
+    NHS_TRUST = "nhs_trust", "NHS trust"
+    POLICE_FORCE = "police_force", "Police force"
+    PRISON = "prison", "Prison"
+    OTHER = "other", "Other"
+
+
+class TrajectoryStatus(models.TextChoices):
+    """The recovery-trajectory statuses of DESIGN.md, in the order of its rule table.
+
+    Defined here because the current status is kept on Institution for fast lists;
+    the interventions app computes it.
+    """
+
+    UNKNOWN = "unknown", "Unknown"
+    FAILING = "failing", "Failing"
+    EARLY_RECOVERY = "early_recovery", "Early recovery"
+    DETERIORATING = "deteriorating", "Deteriorating"
+    IMPROVING = "improving", "Improving"
+    STALLED = "stalled", "Stalled"
+    RELAPSING = "relapsing", "Relapsing"
+    SUSTAINED = "sustained", "Sustained recovery"
+    RECOVERED = "recovered", "Recovered"
+    NOT_FAILING = "not_failing", "Not failing"
+
+
+class InstitutionQuerySet(models.QuerySet):
+    def by_identifier(self, scheme: str, value: str) -> InstitutionQuerySet:
+        return self.filter(identifiers__scheme=scheme, identifiers__value=value)
+
+    def needing_recompute(self) -> InstitutionQuerySet:
+        return self.filter(needs_recompute=True)
+
+
+class Institution(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    sector = models.CharField(max_length=30, choices=Sector.choices)
+    region = models.CharField(max_length=100, blank=True)
+    local_authority = models.CharField(max_length=100, blank=True)
+    phase = models.CharField(
+        max_length=100, blank=True, help_text="For schools: Ofsted phase, e.g. Secondary."
+    )
+    establishment_type = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="For schools: type of education, e.g. Academy converter.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        help_text="The body this institution answers to, such as its local authority.",
+    )
+
+    # The current trajectory, kept here so dashboards need no join to the history.
+    status = models.CharField(
+        max_length=20, choices=TrajectoryStatus.choices, default=TrajectoryStatus.UNKNOWN
+    )
+    status_since = models.DateField(null=True, blank=True)
+    # Bumped on every status write; a recompute writes only if it still matches
+    # the version it read, so a late task never overwrites a newer result.
+    status_version = models.PositiveIntegerField(default=0)
+    needs_recompute = models.BooleanField(default=True)
+    marked_dirty_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = InstitutionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["status", "name"], name="institution_status_name"),
+            models.Index(fields=["sector", "region"], name="institution_sector_region"),
+            models.Index(
+                fields=["marked_dirty_at"],
+                condition=Q(needs_recompute=True),
+                name="institution_dirty",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("institution", args=[self.slug])
+
+    def mark_dirty(self) -> None:
+        """Flag this institution for a trajectory recompute.
+
+        Call inside the transaction of the write that may change the status, so the
+        flag commits or rolls back with it; the beat sweep finds it even if the
+        fast-path enqueue is lost.
+        """
+        Institution.objects.filter(pk=self.pk).update(
+            needs_recompute=True, marked_dirty_at=timezone.now()
+        )
+        self.needs_recompute = True
+
+    def lineage(self) -> list[Institution]:
+        """Every institution linked to this one through predecessors and successors.
+
+        Includes this institution. Walks links in both directions until no new
+        institution turns up, one query per generation, so an academy that replaced
+        a school that merged with another brings all three.
+        """
+        seen = {self.pk}
+        frontier = {self.pk}
+        while frontier:
+            links = LineageLink.objects.filter(
+                Q(predecessor_id__in=frontier) | Q(successor_id__in=frontier)
+            ).values_list("predecessor_id", "successor_id")
+            found = {pk for pair in links for pk in pair} - seen
+            seen |= found
+            frontier = found
+        return list(Institution.objects.filter(pk__in=seen).order_by("created_at", "pk"))
+
+    def predecessors(self) -> models.QuerySet[LineageLink]:
+        return self.links_as_successor.select_related("predecessor")
+
+    def successors(self) -> models.QuerySet[LineageLink]:
+        return self.links_as_predecessor.select_related("successor")
+
+
+class IdentifierScheme(models.TextChoices):
+    URN = "urn", "URN"
+    LAESTAB = "laestab", "LAESTAB"
+    UKPRN = "ukprn", "UKPRN"
+    ODS = "ods", "ODS code"
+    GSS = "gss", "GSS code"
+    OTHER = "other", "Other"
+
+
+class Identifier(models.Model):
+    """An official code for an institution within one scheme (a URN, an ODS code...)."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="identifiers"
+    )
+    scheme = models.CharField(max_length=20, choices=IdentifierScheme.choices)
+    value = models.CharField(max_length=50)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "value"], name="identifier_unique_in_scheme"),
+            models.CheckConstraint(condition=~Q(value=""), name="identifier_value_not_blank"),
+        ]
+        indexes = [models.Index(fields=["value"], name="identifier_value")]
+
+    def __str__(self) -> str:
+        return f"{self.get_scheme_display()} {self.value}"
+
+
+class LineageKind(models.TextChoices):
+    ACADEMY_CONVERSION = "academy_conversion", "Academy conversion"
+    MERGER = "merger", "Merger"
+    SPLIT = "split", "Split"
+    RENAME = "rename", "Rename"
+
+
+class LineageLink(models.Model):
+    """A predecessor became (part of) a successor, so history follows the new identity."""
+
+    predecessor = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="links_as_predecessor"
+    )
+    successor = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="links_as_successor"
+    )
+    kind = models.CharField(max_length=30, choices=LineageKind.choices)
+    linked_on = models.DateField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["predecessor", "successor"], name="lineage_link_unique_pair"
+            ),
+            models.CheckConstraint(
+                condition=~Q(predecessor=models.F("successor")), name="lineage_link_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} → {self.successor} ({self.get_kind_display()})"
+
+
+class Inspectorate(models.Model):
+    slug = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RatingScale(models.Model):
+    """A versioned set of grades an inspectorate uses over a period.
+
+    Once inspections use a scale it is never edited in place: `new_version` copies
+    it, so past ratings keep the meaning they were given.
+    """
+
+    inspectorate = models.ForeignKey(
+        Inspectorate, on_delete=models.PROTECT, related_name="rating_scales"
+    )
+    slug = models.SlugField(max_length=80, unique=True)
+    name = models.CharField(max_length=150)
+    version = models.PositiveSmallIntegerField(default=1)
+    previous_version = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="next_version",
+    )
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    has_overall_grade = models.BooleanField(
+        default=True, help_text="Report cards grade evaluation areas only, with no overall grade."
+    )
+
+    class Meta:
+        ordering = ["inspectorate__name", "effective_from", "slug"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True)
+                | Q(effective_from__isnull=True)
+                | Q(effective_to__gte=models.F("effective_from")),
+                name="rating_scale_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version})" if self.version > 1 else self.name
+
+    def is_in_use(self) -> bool:
+        return self.inspections.exists()
+
+    @transaction.atomic
+    def new_version(self, effective_from: datetime.date, slug: str = "") -> RatingScale:
+        """Copy this scale, its areas and grades into the next version and close this one.
+
+        The copy starts on `effective_from`; this version ends the day before.
+        """
+        successor = RatingScale.objects.create(
+            inspectorate=self.inspectorate,
+            slug=slug or f"{self.slug.rsplit('-v', 1)[0]}-v{self.version + 1}",
+            name=self.name,
+            version=self.version + 1,
+            previous_version=self,
+            effective_from=effective_from,
+            has_overall_grade=self.has_overall_grade,
+        )
+        new_areas = {}
+        for area in self.areas.all():
+            new_areas[area.pk] = EvaluationArea.objects.create(
+                scale=successor, slug=area.slug, name=area.name, position=area.position
+            )
+        Grade.objects.bulk_create(
+            Grade(
+                scale=successor,
+                area=new_areas.get(grade.area_id),
+                label=grade.label,
+                band=grade.band,
+                position=grade.position,
+            )
+            for grade in self.grades.all()
+        )
+        self.effective_to = effective_from - datetime.timedelta(days=1)
+        self.save(update_fields=["effective_to"])
+        return successor
+
+    def grade_for(self, label: str, area: EvaluationArea | None = None) -> Grade | None:
+        """The grade with this label (any case) usable for the area or the overall grade."""
+        grades = self.grades.filter(label__iexact=label.strip())
+        if area is not None:
+            own = grades.filter(area=area).first()
+            if own is not None:
+                return own
+        return grades.filter(area__isnull=True).first()
+
+
+class EvaluationArea(models.Model):
+    """A separately graded part of an inspection, e.g. a report card's 'Achievement'."""
+
+    scale = models.ForeignKey(RatingScale, on_delete=models.CASCADE, related_name="areas")
+    slug = models.SlugField(max_length=80)
+    name = models.CharField(max_length=150)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["scale", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["scale", "slug"], name="evaluation_area_unique_slug"),
+            # The target of judgement's composite foreign key (scale, area).
+            models.UniqueConstraint(fields=["scale", "id"], name="evaluation_area_scale_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grade(models.Model):
+    """One grade of a scale, best first by position, with the band it maps to.
+
+    A grade with an area is used only for that area (a report card's safeguarding
+    is Met / Not met); a grade without one serves the overall grade and every
+    other area.
+    """
+
+    scale = models.ForeignKey(RatingScale, on_delete=models.CASCADE, related_name="grades")
+    area = models.ForeignKey(
+        EvaluationArea, null=True, blank=True, on_delete=models.CASCADE, related_name="own_grades"
+    )
+    label = models.CharField(max_length=60)
+    band = models.CharField(max_length=20, choices=Band.choices)
+    position = models.PositiveSmallIntegerField(help_text="1 is the best grade.")
+
+    class Meta:
+        ordering = ["scale", "area", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("label"), "scale", "area", name="grade_label_unique_in_scale"
+            ),
+            # Grades shared by all areas: Postgres treats NULL areas as distinct.
+            models.UniqueConstraint(
+                Lower("label"),
+                "scale",
+                condition=Q(area__isnull=True),
+                name="grade_label_unique_overall",
+            ),
+            # The target of composite foreign keys (scale, grade) from inspections
+            # and judgements, so a grade from another scale can never be stored.
+            models.UniqueConstraint(fields=["scale", "id"], name="grade_scale_id"),
+            models.CheckConstraint(condition=Q(band__in=Band.values), name="grade_band_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class CategoryOfConcern(models.TextChoices):
+    SPECIAL_MEASURES = "special_measures", "Special measures"
+    SERIOUS_WEAKNESSES = "serious_weaknesses", "Serious weaknesses"
+    REQUIRES_SIGNIFICANT_IMPROVEMENT = (
+        "requires_significant_improvement",
+        "Requires significant improvement",
+    )
+    NOTICE_TO_IMPROVE = "notice_to_improve", "Notice to improve"
+
+
+class InspectionQuerySet(models.QuerySet):
+    def with_grades(self) -> InspectionQuerySet:
+        """Everything headline_band reads, in two queries however many rows."""
+        return self.select_related("inspectorate", "scale", "overall_grade").prefetch_related(
+            "judgements__grade", "judgements__area"
+        )
+
+
+class Inspection(models.Model):
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="inspections"
+    )
+    inspectorate = models.ForeignKey(
+        Inspectorate, on_delete=models.PROTECT, related_name="inspections"
+    )
+    scale = models.ForeignKey(RatingScale, on_delete=models.PROTECT, related_name="inspections")
+    inspected_on = models.DateField()
+    published_on = models.DateField(null=True, blank=True)
+    report_url = models.URLField(blank=True)
+    reference = models.CharField(
+        max_length=50, blank=True, help_text="The inspectorate's inspection number."
+    )
+    overall_grade = models.ForeignKey(
+        Grade, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    category_of_concern = models.CharField(
+        max_length=40, choices=CategoryOfConcern.choices, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InspectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-inspected_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(published_on__isnull=True)
+                | Q(published_on__gte=models.F("inspected_on")),
+                name="inspection_published_after_inspected",
+            ),
+            models.CheckConstraint(
+                condition=Q(category_of_concern="")
+                | Q(category_of_concern__in=CategoryOfConcern.values),
+                name="inspection_category_valid",
+            ),
+            models.UniqueConstraint(fields=["id", "scale"], name="inspection_id_scale"),
+        ]
+        indexes = [
+            # Latest inspection per institution.
+            models.Index(
+                fields=["institution", "-inspected_on"], name="inspection_latest_per_inst"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.inspectorate} inspection of {self.institution}, {self.inspected_on:%d %b %Y}"
+
+    @property
+    def headline_band(self) -> Band | None:
+        """The band this inspection stands for, or None when nothing was graded.
+
+        A category of concern makes it failing whatever the grades. Otherwise the
+        overall grade's band; a report card has no overall grade, so the lowest band
+        among its judgements (safeguarding 'Not met' is failing).
+        """
+        if self.category_of_concern:
+            return Band.FAILING
+        if self.overall_grade is not None:
+            return Band(self.overall_grade.band)
+        return lowest_band(judgement.grade.band for judgement in self.judgements.all())
+
+    @property
+    def headline_label(self) -> str:
+        """The words for the headline: the overall grade, or the grade behind the band."""
+        if self.overall_grade is not None:
+            return self.overall_grade.label
+        band = self.headline_band
+        if band is None:
+            return "Not graded"
+        worst = [j for j in self.judgements.all() if j.grade.band == band]
+        return f"{worst[0].area.name}: {worst[0].grade.label}" if worst else band.label
+
+
+class Judgement(models.Model):
+    """The grade an inspection gave one evaluation area of its scale."""
+
+    inspection = models.ForeignKey(Inspection, on_delete=models.CASCADE, related_name="judgements")
+    # Copied from the inspection so the database can check, with composite foreign
+    # keys, that the area and the grade both belong to the inspection's scale.
+    scale = models.ForeignKey(RatingScale, on_delete=models.PROTECT, related_name="+")
+    area = models.ForeignKey(EvaluationArea, on_delete=models.PROTECT, related_name="judgements")
+    grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["area__position"]
+        constraints = [
+            models.UniqueConstraint(fields=["inspection", "area"], name="judgement_one_per_area"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area}: {self.grade}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.scale_id is None and self.inspection_id is not None:
+            self.scale_id = self.inspection.scale_id
+        super().save(*args, **kwargs)
+
+
+class LeadAssignment(models.Model):
+    """A turnaround lead's responsibility for an institution over a period."""
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="lead_assignments"
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="lead_assignments"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="lead_assignment_ends_after_start",
+            ),
+            models.UniqueConstraint(
+                fields=["institution", "lead", "starts_on"], name="lead_assignment_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead} leads {self.institution} from {self.starts_on}"

@@ -1,0 +1,307 @@
+"""Interventions in failing institutions, their milestones, the evidence staff log,
+and the trajectory assessments computed from all of it."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from institutions.models import Institution, TrajectoryStatus
+
+
+class InterventionType(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    grace_months = models.PositiveSmallIntegerField(
+        help_text="How long after it starts a dip in performance is expected, not decline."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Intensity(models.TextChoices):
+    MONITORING = "monitoring", "Monitoring"
+    DIRECTED = "directed", "Directed"
+    TAKEOVER = "takeover", "Takeover"
+
+
+class Outcome(models.TextChoices):
+    ONGOING = "ongoing", "Ongoing"
+    SUCCEEDED = "succeeded", "Succeeded"
+    ESCALATED = "escalated", "Escalated"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Intervention(models.Model):
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="interventions"
+    )
+    type = models.ForeignKey(InterventionType, on_delete=models.PROTECT, related_name="+")
+    intensity = models.CharField(
+        max_length=20, choices=Intensity.choices, default=Intensity.MONITORING
+    )
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="led_interventions",
+    )
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.ONGOING)
+    objectives = models.TextField(blank=True)
+    grace_months = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Leave blank to use the intervention type's default."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-started_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
+                name="intervention_ends_after_start",
+            ),
+            # An ongoing intervention has no end; one with an outcome has ended.
+            models.CheckConstraint(
+                condition=Q(outcome=Outcome.ONGOING, ended_on__isnull=True)
+                | (~Q(outcome=Outcome.ONGOING) & Q(ended_on__isnull=False)),
+                name="intervention_outcome_matches_end",
+            ),
+            models.CheckConstraint(
+                condition=Q(outcome__in=Outcome.values), name="intervention_outcome_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(intensity__in=Intensity.values), name="intervention_intensity_valid"
+            ),
+            # The target of evidence's composite foreign key (institution, intervention).
+            models.UniqueConstraint(fields=["institution", "id"], name="intervention_inst_id"),
+        ]
+        indexes = [models.Index(fields=["institution", "started_on"], name="intervention_per_inst")]
+
+    def __str__(self) -> str:
+        return f"{self.type} at {self.institution} from {self.started_on:%d %b %Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("intervention", args=[self.pk])
+
+    @property
+    def effective_grace_months(self) -> int:
+        return self.grace_months if self.grace_months is not None else self.type.grace_months
+
+    @property
+    def grace_window_ends_on(self) -> datetime.date:
+        return add_months(self.started_on, self.effective_grace_months)
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """The same day `months` later, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable: every month has 28 days")
+
+
+class MilestoneStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    IN_PROGRESS = "in_progress", "In progress"
+    MET = "met", "Met"
+    MISSED = "missed", "Missed"
+    DROPPED = "dropped", "Dropped"
+
+
+class Milestone(models.Model):
+    intervention = models.ForeignKey(
+        Intervention, on_delete=models.CASCADE, related_name="milestones"
+    )
+    title = models.CharField(max_length=200)
+    due_on = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=MilestoneStatus.choices, default=MilestoneStatus.PLANNED
+    )
+    achieved_on = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=MilestoneStatus.values), name="milestone_status_valid"
+            ),
+            # Only a met milestone has an achieved date, and a met one always has.
+            models.CheckConstraint(
+                condition=Q(status=MilestoneStatus.MET, achieved_on__isnull=False)
+                | (~Q(status=MilestoneStatus.MET) & Q(achieved_on__isnull=True)),
+                name="milestone_achieved_only_when_met",
+            ),
+            # The target of evidence's composite foreign key (intervention, milestone).
+            models.UniqueConstraint(fields=["intervention", "id"], name="milestone_intv_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Indicator(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=120)
+    unit = models.CharField(max_length=30, blank=True)
+    higher_is_better = models.BooleanField(default=True)
+    target = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Direction(models.TextChoices):
+    POSITIVE = "positive", "Positive"
+    NEGATIVE = "negative", "Negative"
+    NEUTRAL = "neutral", "Neutral"
+
+
+class EvidenceQuerySet(models.QuerySet):
+    def current(self) -> EvidenceQuerySet:
+        """Evidence that has not been retracted: what the trajectory method reads."""
+        return self.filter(retracted_at__isnull=True)
+
+
+class Evidence(models.Model):
+    """An indicator value or a qualitative observation about an institution.
+
+    Never deleted: a mistaken entry is retracted with a reason and stays in the
+    history, so what an overseer once saw can always be explained.
+    """
+
+    institution = models.ForeignKey(Institution, on_delete=models.PROTECT, related_name="evidence")
+    intervention = models.ForeignKey(
+        Intervention, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
+    )
+    milestone = models.ForeignKey(
+        Milestone, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
+    )
+    observed_on = models.DateField()
+    indicator = models.ForeignKey(
+        Indicator, null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
+    )
+    value = models.FloatField(null=True, blank=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
+    summary = models.TextField(blank=True)
+    attachment = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="logged_evidence",
+        help_text="Empty when the system logged it (an import).",
+    )
+    logged_at = models.DateTimeField(default=timezone.now)
+    retracted_at = models.DateTimeField(null=True, blank=True)
+    retracted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="retracted_evidence",
+    )
+    retraction_reason = models.TextField(blank=True)
+
+    objects = EvidenceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-observed_on", "-pk"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            # Either a value of an indicator, or an observation with a direction.
+            models.CheckConstraint(
+                condition=Q(indicator__isnull=False, value__isnull=False, direction="")
+                | Q(indicator__isnull=True, value__isnull=True, direction__in=Direction.values),
+                name="evidence_value_or_observation",
+            ),
+            models.CheckConstraint(
+                condition=Q(milestone__isnull=True) | Q(intervention__isnull=False),
+                name="evidence_milestone_needs_intervention",
+            ),
+            # Retracted means when, and why, both or neither.
+            models.CheckConstraint(
+                condition=Q(retracted_at__isnull=True, retraction_reason="")
+                | (Q(retracted_at__isnull=False) & ~Q(retraction_reason="")),
+                name="evidence_retraction_has_reason",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["institution", "observed_on"], name="evidence_per_inst"),
+        ]
+
+    def __str__(self) -> str:
+        if self.indicator_id:
+            return f"{self.indicator}: {self.value:g} on {self.observed_on}"
+        return f"{self.get_direction_display()} observation on {self.observed_on}"
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+    def retract(self, by, reason: str) -> None:
+        """Withdraw this evidence from the trajectory, keeping it and saying why."""
+        if self.is_retracted:
+            raise ValueError("This evidence has already been retracted.")
+        if not reason.strip():
+            raise ValueError("Give a reason for retracting this evidence.")
+        self.retracted_at = timezone.now()
+        self.retracted_by = by
+        self.retraction_reason = reason.strip()
+        self.save(update_fields=["retracted_at", "retracted_by", "retraction_reason"])
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Evidence is never deleted; retract it with a reason instead.")
+
+
+class TrajectoryAssessment(models.Model):
+    """One point of an institution's status history.
+
+    A row is written only when the status or its reasons change, so the rows are
+    the history itself.
+    """
+
+    institution = models.ForeignKey(
+        Institution, on_delete=models.CASCADE, related_name="assessments"
+    )
+    as_of = models.DateField()
+    status = models.CharField(max_length=20, choices=TrajectoryStatus.choices)
+    reasons = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    method_version = models.PositiveSmallIntegerField()
+    computed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-as_of", "-computed_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["institution", "-as_of", "-computed_at"], name="assessment_latest"
+            ),
+            models.Index(fields=["status", "as_of"], name="assessment_status_as_of"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution}: {self.get_status_display()} as of {self.as_of}"

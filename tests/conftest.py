@@ -1,0 +1,52 @@
+"""Shared fixtures: the personas of STYLE.md and the service gates.
+
+Tests marked postgres, redis or browser need a real service. On a laptop they skip
+with the reason; with FAILWELL_REQUIRE_SERVICES=1 (CI) a missing service fails them.
+"""
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.db import connection
+
+REQUIRE_SERVICES = os.environ.get("FAILWELL_REQUIRE_SERVICES", "") == "1"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def _missing_service(marker: str) -> str | None:
+    """Why the service a marker names is not available, or None if it is."""
+    if marker == "postgres":
+        if connection.vendor != "postgresql":
+            return "needs PostgreSQL: set DATABASE_URL=postgres://..."
+    elif marker == "redis":
+        url = os.environ.get("CELERY_BROKER_URL", "")
+        if not url.startswith("redis://"):
+            return "needs Redis: set CELERY_BROKER_URL=redis://..."
+        parts = urlparse(url)
+        try:
+            socket.create_connection((parts.hostname, parts.port or 6379), timeout=2).close()
+        except OSError as error:
+            return f"needs Redis at {parts.hostname}:{parts.port or 6379}: {error}"
+    elif marker == "browser":
+        if not shutil.which(CHROMIUM):
+            return f"needs Chromium at {CHROMIUM} (apt-get install chromium)"
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            return "needs the playwright package"
+    return None
+
+
+def pytest_runtest_setup(item):
+    for marker in ("postgres", "redis", "browser"):
+        if item.get_closest_marker(marker) is None:
+            continue
+        reason = _missing_service(marker)
+        if reason is None:
+            continue
+        if REQUIRE_SERVICES:
+            pytest.fail(f"FAILWELL_REQUIRE_SERVICES=1 but this test {reason}", pytrace=False)
+        pytest.skip(reason)

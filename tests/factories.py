@@ -1,0 +1,117 @@
+"""Plain factory functions: each test states only the data it depends on."""
+
+import datetime
+import itertools
+
+from institutions.models import (
+    Grade,
+    Identifier,
+    Inspection,
+    Inspectorate,
+    Institution,
+    Judgement,
+    LineageLink,
+    RatingScale,
+)
+from interventions.models import (
+    Evidence,
+    Indicator,
+    Intervention,
+    InterventionType,
+    Milestone,
+)
+
+_counter = itertools.count(1)
+
+
+def make_institution(**overrides) -> Institution:
+    n = next(_counter)
+    fields = {"name": f"Institution {n}", "slug": f"institution-{n}", "sector": "school"}
+    fields.update(overrides)
+    return Institution.objects.create(**fields)
+
+
+def make_identifier(institution: Institution, scheme: str = "urn", value: str = "") -> Identifier:
+    return Identifier.objects.create(
+        institution=institution, scheme=scheme, value=value or str(100000 + next(_counter))
+    )
+
+
+def scale(slug: str) -> RatingScale:
+    return RatingScale.objects.get(slug=slug)
+
+
+def grade(scale_slug: str, label: str, area: str | None = None) -> Grade:
+    rating_scale = scale(scale_slug)
+    area_obj = rating_scale.areas.get(slug=area) if area else None
+    return rating_scale.grade_for(label, area_obj)
+
+
+def make_inspection(
+    institution: Institution,
+    scale_slug: str = "ofsted-overall-2012",
+    overall: str | None = "Good",
+    on: datetime.date = datetime.date(2015, 1, 1),
+    judgements: dict[str, str] | None = None,
+    **overrides,
+) -> Inspection:
+    rating_scale = scale(scale_slug)
+    inspection = Inspection.objects.create(
+        institution=institution,
+        inspectorate=rating_scale.inspectorate,
+        scale=rating_scale,
+        inspected_on=on,
+        overall_grade=rating_scale.grade_for(overall) if overall else None,
+        **overrides,
+    )
+    for area_slug, label in (judgements or {}).items():
+        area = rating_scale.areas.get(slug=area_slug)
+        Judgement.objects.create(
+            inspection=inspection, area=area, grade=rating_scale.grade_for(label, area)
+        )
+    return inspection
+
+
+def make_intervention(
+    institution: Institution,
+    type_slug: str = "special-measures",
+    started_on: datetime.date = datetime.date(2015, 1, 1),
+    **overrides,
+) -> Intervention:
+    return Intervention.objects.create(
+        institution=institution,
+        type=InterventionType.objects.get(slug=type_slug),
+        started_on=started_on,
+        **overrides,
+    )
+
+
+def make_milestone(intervention: Intervention, **overrides) -> Milestone:
+    fields = {"title": f"Milestone {next(_counter)}", "due_on": datetime.date(2015, 6, 1)}
+    fields.update(overrides)
+    return Milestone.objects.create(intervention=intervention, **fields)
+
+
+def make_indicator(**overrides) -> Indicator:
+    n = next(_counter)
+    fields = {"slug": f"indicator-{n}", "name": f"Indicator {n}", "unit": "%"}
+    fields.update(overrides)
+    return Indicator.objects.create(**fields)
+
+
+def make_evidence(institution: Institution, **overrides) -> Evidence:
+    fields = {"observed_on": datetime.date(2015, 3, 1)}
+    if "indicator" not in overrides and "direction" not in overrides:
+        fields.update(direction="positive", summary="Observed improvement")
+    fields.update(overrides)
+    return Evidence.objects.create(institution=institution, **fields)
+
+
+def make_link(predecessor: Institution, successor: Institution, **overrides) -> LineageLink:
+    fields = {"kind": "academy_conversion", "linked_on": datetime.date(2012, 9, 1)}
+    fields.update(overrides)
+    return LineageLink.objects.create(predecessor=predecessor, successor=successor, **fields)
+
+
+def make_inspectorate(slug: str = "ofsted") -> Inspectorate:
+    return Inspectorate.objects.get_or_create(slug=slug, defaults={"name": slug.title()})[0]
