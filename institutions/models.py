@@ -38,6 +38,34 @@ def lowest_band(bands) -> Band | None:
     return min(bands, key=lambda band: band.rank) if bands else None
 
 
+def headline_band(
+    category_of_concern: str, overall_band: str | None, judgement_bands: list[str]
+) -> Band | None:
+    """The headline rule of DESIGN.md, shared by Inspection and the bulk history loader.
+
+    A category of concern makes it failing whatever the grades; otherwise the overall
+    grade's band; without one (report cards), the lowest band among the judgements.
+    """
+    if category_of_concern:
+        return Band.FAILING
+    if overall_band:
+        return Band(overall_band)
+    return lowest_band(judgement_bands)
+
+
+def headline_words(
+    overall_label: str | None, judgements: list[tuple[str, str, str]], band: Band | None
+) -> str:
+    """The headline as the inspectorate wrote it: the overall grade, or the first
+    judgement (area name, grade label, band) in the headline band, in area order."""
+    if overall_label:
+        return overall_label
+    for area_name, grade_label, grade_band in judgements:
+        if grade_band == band:
+            return f"{area_name}: {grade_label}"
+    return band.label if band else "Not graded"
+
+
 class Sector(models.TextChoices):
     SCHOOL = "school", "School"
     LOCAL_AUTHORITY = "local_authority", "Local authority"
@@ -463,22 +491,20 @@ class Inspection(models.Model):
         overall grade's band; a report card has no overall grade, so the lowest band
         among its judgements (safeguarding 'Not met' is failing).
         """
-        if self.category_of_concern:
-            return Band.FAILING
-        if self.overall_grade is not None:
-            return Band(self.overall_grade.band)
-        return lowest_band(judgement.grade.band for judgement in self.judgements.all())
+        return headline_band(
+            self.category_of_concern,
+            self.overall_grade.band if self.overall_grade is not None else None,
+            [judgement.grade.band for judgement in self.judgements.all()],
+        )
 
     @property
     def headline_label(self) -> str:
         """The words for the headline: the overall grade, or the grade behind the band."""
-        if self.overall_grade is not None:
-            return self.overall_grade.label
-        band = self.headline_band
-        if band is None:
-            return "Not graded"
-        worst = [j for j in self.judgements.all() if j.grade.band == band]
-        return f"{worst[0].area.name}: {worst[0].grade.label}" if worst else band.label
+        return headline_words(
+            self.overall_grade.label if self.overall_grade is not None else None,
+            [(j.area.name, j.grade.label, j.grade.band) for j in self.judgements.all()],
+            self.headline_band,
+        )
 
 
 class Judgement(models.Model):

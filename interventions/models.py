@@ -305,3 +305,51 @@ class TrajectoryAssessment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.institution}: {self.get_status_display()} as of {self.as_of}"
+
+
+class MethodSettings(models.Model):
+    """The trajectory method's thresholds, which administrators may change.
+
+    One row. Changing it marks every institution for recompute, since any status
+    may depend on a threshold. Grace months live on each intervention type and
+    intervention instead.
+    """
+
+    recovery_months = models.PositiveSmallIntegerField(
+        default=24, help_text="A recovery that has held this long is sustained."
+    )
+    recovery_inspections = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="Or this many consecutive inspections at or above standard, counting "
+        "the one that ended the failure episode.",
+    )
+    baseline_points = models.PositiveSmallIntegerField(
+        default=6, help_text="Indicator points before the reference date needed for XmR limits."
+    )
+    trend_points = models.PositiveSmallIntegerField(
+        default=5, help_text="Without a baseline, points after it needed for a trend test."
+    )
+    p_value = models.FloatField(
+        default=0.10, help_text="A trend is a signal when its Kendall tau p-value is below this."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "trajectory method settings"
+        verbose_name_plural = "trajectory method settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(p_value__gt=0) & Q(p_value__lt=1), name="method_settings_p_value"
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_points__gte=2) & Q(trend_points__gte=3),
+                name="method_settings_enough_points",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return "Trajectory method settings"
+
+    @classmethod
+    def current(cls) -> MethodSettings:
+        return cls.objects.order_by("pk").first() or cls()
