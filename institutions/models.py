@@ -7,8 +7,10 @@ maps to a band, and bands are what the rest of failwell reasons about.
 from __future__ import annotations
 
 import datetime
+import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -258,6 +260,16 @@ class LineageLink(models.Model):
     def __str__(self) -> str:
         return f"{self.predecessor} → {self.successor} ({self.get_kind_display()})"
 
+    def clean(self) -> None:
+        # Both fields carry the error: an inline shows only the one it lets you pick.
+        if self.predecessor_id is not None and self.predecessor_id == self.successor_id:
+            raise ValidationError(
+                {
+                    "predecessor": "An institution cannot be its own predecessor.",
+                    "successor": "An institution cannot be its own successor.",
+                }
+            )
+
 
 class Inspectorate(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
@@ -313,6 +325,16 @@ class RatingScale(models.Model):
     def is_in_use(self) -> bool:
         return self.inspections.exists()
 
+    def clean(self) -> None:
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValidationError(
+                {"effective_to": "A scale cannot stop being used before it starts."}
+            )
+
+    def next_version_slug(self) -> str:
+        """The slug `new_version` gives the copy when none is chosen: `...-v2`, `...-v3`."""
+        return f"{re.sub(r'-v[0-9]+$', '', self.slug)}-v{self.version + 1}"
+
     @transaction.atomic
     def new_version(self, effective_from: datetime.date, slug: str = "") -> RatingScale:
         """Copy this scale, its areas and grades into the next version and close this one.
@@ -321,7 +343,7 @@ class RatingScale(models.Model):
         """
         successor = RatingScale.objects.create(
             inspectorate=self.inspectorate,
-            slug=slug or f"{self.slug.rsplit('-v', 1)[0]}-v{self.version + 1}",
+            slug=slug or self.next_version_slug(),
             name=self.name,
             version=self.version + 1,
             previous_version=self,
@@ -415,6 +437,11 @@ class Grade(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def clean(self) -> None:
+        # The database checks this with a composite foreign key, on PostgreSQL only.
+        if self.area_id is not None and self.area.scale_id != self.scale_id:
+            raise ValidationError({"area": f"{self.area} is an area of {self.area.scale}."})
+
 
 class CategoryOfConcern(models.TextChoices):
     SPECIAL_MEASURES = "special_measures", "Special measures"
@@ -506,6 +533,48 @@ class Inspection(models.Model):
             self.headline_band,
         )
 
+    def clean(self) -> None:
+        """Refuse, as field errors, what the database would refuse or misread.
+
+        The composite foreign keys that stop a grade from another scale exist on
+        PostgreSQL only, so on the embedded SQLite default this is the only guard.
+        """
+        errors = {}
+        if self.published_on and self.inspected_on and self.published_on < self.inspected_on:
+            errors["published_on"] = "A report cannot be published before the inspection."
+        scale = self.scale if self.scale_id is not None else None
+        if (
+            scale is not None
+            and self.inspectorate_id
+            and scale.inspectorate_id != self.inspectorate_id
+        ):
+            errors["scale"] = (
+                f"{scale} is a scale of {scale.inspectorate}, not of {self.inspectorate}."
+            )
+        elif scale is not None and self.pk is not None and self._scale_changed_under_judgements():
+            errors["scale"] = (
+                "This inspection has judgements on its current scale: delete them and save "
+                "before changing the scale."
+            )
+        grade = self.overall_grade if self.overall_grade_id is not None else None
+        if grade is not None and scale is not None:
+            if grade.scale_id != scale.pk:
+                errors["overall_grade"] = f"“{grade}” is a grade of {grade.scale}, not of {scale}."
+            elif grade.area_id is not None:
+                errors["overall_grade"] = (
+                    f"“{grade}” grades {grade.area} only; choose an overall grade."
+                )
+            elif not scale.has_overall_grade:
+                errors["overall_grade"] = (
+                    f"{scale} has no overall grade: leave it empty and grade the areas."
+                )
+        if errors:
+            raise ValidationError(errors)
+
+    def _scale_changed_under_judgements(self) -> bool:
+        saved_scale = Inspection.objects.filter(pk=self.pk).values_list("scale_id", flat=True)
+        return saved_scale.first() not in (None, self.scale_id) and self.judgements.exists()
+
 
 class Judgement(models.Model):
     """The grade an inspection gave one evaluation area of its scale."""
@@ -530,6 +599,38 @@ class Judgement(models.Model):
         if self.scale_id is None and self.inspection_id is not None:
             self.scale_id = self.inspection.scale_id
         super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        """The area and the grade must both come from the inspection's scale.
+
+        Reads the scale from the inspection, which in an admin inline may not be
+        saved yet. A grade kept for one area (safeguarding's Met / Not met) fits only
+        that area, and an area with grades of its own takes only those.
+        """
+        inspection_field = Judgement._meta.get_field("inspection")
+        if self.inspection_id is not None or inspection_field.is_cached(self):
+            scale_id = self.inspection.scale_id
+        else:
+            scale_id = self.scale_id
+        area = self.area if self.area_id is not None else None
+        grade = self.grade if self.grade_id is not None else None
+        if scale_id is None:
+            return
+        errors = {}
+        if area is not None and area.scale_id != scale_id:
+            errors["area"] = f"{area} is an area of {area.scale}, not of this inspection's scale."
+        if grade is not None and grade.scale_id != scale_id:
+            errors["grade"] = (
+                f"“{grade}” is a grade of {grade.scale}, not of this inspection's scale."
+            )
+        elif grade is not None and area is not None and "area" not in errors:
+            if grade.area_id is not None and grade.area_id != area.pk:
+                errors["grade"] = f"“{grade}” is a grade for {grade.area} only."
+            elif grade.area_id is None and area.own_grades.exists():
+                labels = ", ".join(area.own_grades.values_list("label", flat=True))
+                errors["grade"] = f"{area} is graded {labels}."
+        if errors:
+            raise ValidationError(errors)
 
 
 class LeadAssignment(models.Model):
@@ -558,3 +659,7 @@ class LeadAssignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lead} leads {self.institution} from {self.starts_on}"
+
+    def clean(self) -> None:
+        if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "An assignment cannot end before it starts."})

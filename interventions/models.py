@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
@@ -106,6 +107,26 @@ class Intervention(models.Model):
     def grace_window_ends_on(self) -> datetime.date:
         return add_months(self.started_on, self.effective_grace_months)
 
+    def clean(self) -> None:
+        """An end after the start, and an outcome exactly when there is an end."""
+        errors = {}
+        if self.ended_on and self.started_on and self.ended_on < self.started_on:
+            errors["ended_on"] = "An intervention cannot end before it starts."
+        elif self.ended_on and self.outcome == Outcome.ONGOING:
+            errors["outcome"] = (
+                "An intervention that has ended needs its outcome: succeeded, escalated, "
+                "withdrawn or superseded."
+            )
+        elif (
+            not self.ended_on and self.outcome in Outcome.values and self.outcome != Outcome.ONGOING
+        ):
+            errors["ended_on"] = (
+                f"Give the date it ended, or set the outcome back to ongoing "
+                f"(it is {Outcome(self.outcome).label.lower()})."
+            )
+        if errors:
+            raise ValidationError(errors)
+
 
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """The same day `months` later, clamped to the month's end (31 Jan + 1 = 28/29 Feb)."""
@@ -158,6 +179,17 @@ class Milestone(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def clean(self) -> None:
+        if self.status == MilestoneStatus.MET and self.achieved_on is None:
+            raise ValidationError({"achieved_on": "Give the date the milestone was met."})
+        if self.status != MilestoneStatus.MET and self.achieved_on is not None:
+            raise ValidationError(
+                {
+                    "achieved_on": "Only a met milestone has an achieved date: "
+                    "clear the date or set the status to met."
+                }
+            )
 
 
 class Indicator(models.Model):
@@ -258,6 +290,47 @@ class Evidence(models.Model):
         if self.indicator_id:
             return f"{self.indicator}: {self.value:g} on {self.observed_on}"
         return f"{self.get_direction_display()} observation on {self.observed_on}"
+
+    def clean(self) -> None:
+        """Either an indicator value or an observation's direction, and links that agree.
+
+        The intervention must be at the same institution and the milestone part of
+        that intervention; PostgreSQL enforces this with composite foreign keys, so
+        on SQLite this is the only guard.
+        """
+        errors = {}
+        measured = self.indicator_id is not None or self.value is not None
+        if self.indicator_id is not None and self.value is None:
+            errors["value"] = "Give the value measured for this indicator."
+        elif self.value is not None and self.indicator_id is None:
+            errors["indicator"] = "Choose the indicator this value measures."
+        if measured and self.direction:
+            errors["direction"] = (
+                "An indicator value has no direction: log the observation as separate evidence."
+            )
+        elif not measured and not self.direction:
+            errors["direction"] = (
+                "Give either an indicator and its value, or the direction of this observation."
+            )
+        intervention = self.intervention if self.intervention_id is not None else None
+        if (
+            intervention is not None
+            and self.institution_id is not None
+            and intervention.institution_id != self.institution_id
+        ):
+            errors["intervention"] = (
+                f"That intervention is at {intervention.institution}, not at {self.institution}."
+            )
+        if self.milestone_id is not None:
+            if intervention is None:
+                errors["milestone"] = "Choose the intervention this milestone belongs to as well."
+            elif self.milestone.intervention_id != intervention.pk:
+                errors["milestone"] = (
+                    f"“{self.milestone}” is a milestone of another intervention "
+                    f"({self.milestone.intervention})."
+                )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_retracted(self) -> bool:
