@@ -3,6 +3,8 @@
 import datetime
 import itertools
 
+from django.contrib.auth import get_user_model
+
 from institutions.models import (
     Grade,
     Identifier,
@@ -10,6 +12,7 @@ from institutions.models import (
     Inspectorate,
     Institution,
     Judgement,
+    LeadAssignment,
     LineageLink,
     RatingScale,
 )
@@ -19,6 +22,7 @@ from interventions.models import (
     Intervention,
     InterventionType,
     Milestone,
+    TrajectoryAssessment,
 )
 
 _counter = itertools.count(1)
@@ -115,3 +119,29 @@ def make_link(predecessor: Institution, successor: Institution, **overrides) -> 
 
 def make_inspectorate(slug: str = "ofsted") -> Inspectorate:
     return Inspectorate.objects.get_or_create(slug=slug, defaults={"name": slug.title()})[0]
+
+
+def make_user(**overrides):
+    n = next(_counter)
+    fields = {"username": f"user{n}", "email": f"user{n}@example.org"}
+    fields.update(overrides)
+    return get_user_model().objects.create_user(**fields)
+
+
+def make_lead_assignment(institution: Institution, lead=None, **overrides) -> LeadAssignment:
+    fields = {"starts_on": datetime.date(2015, 1, 1)}
+    fields.update(overrides)
+    return LeadAssignment.objects.create(
+        institution=institution, lead=lead or make_user(), **fields
+    )
+
+
+def make_assessment(institution: Institution, **overrides) -> TrajectoryAssessment:
+    fields = {
+        "as_of": datetime.date(2015, 6, 1),
+        "status": "early_recovery",
+        "reasons": [{"rule": "grace", "text": "Inside the grace window of special measures."}],
+        "method_version": 1,
+    }
+    fields.update(overrides)
+    return TrajectoryAssessment.objects.create(institution=institution, **fields)
