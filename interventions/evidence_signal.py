@@ -1,0 +1,267 @@
+"""The evidence signal of the trajectory method: since a reference date, is the
+evidence improving, a concern, or neither?
+
+Per indicator (DESIGN.md): with enough points before the reference date, Making
+Data Count XmR rules against that baseline, the direction of the most recent
+special-cause point deciding; otherwise, with enough points after it, a Theil-Sen
+slope with a Kendall tau test; otherwise nothing. Each positive or negative
+observation since the reference date counts as one more indicator. The side with
+more indicators wins; a tie is no signal.
+
+Choices (see also interventions/trajectory.py):
+- "Since the reference date" includes the day itself; the baseline is the points
+  strictly before it, at most the last `baseline_max_points` (20, Making Data
+  Count's usual baseline), so an indicator with years of history is judged against
+  how it behaved just before the change, not a decade earlier.
+- Points of one indicator on the same day are kept, in value order, so input order
+  never matters.
+- The trend test is two-sided (p below the threshold either way); its direction
+  is the sign of the Theil-Sen slope, and a zero slope is no trend whatever p says.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from interventions import signals
+from interventions.wording import format_date, format_quantity
+
+if TYPE_CHECKING:
+    from interventions.trajectory import IndicatorPoint, ObservationFact, Thresholds
+
+IMPROVING = "improving"
+CONCERN = "concern"
+NO_SIGNAL = "none"
+DIRECTIONS = ("positive", "negative", "neutral")
+
+
+@dataclass
+class Series:
+    """One indicator's points in time order."""
+
+    slug: str
+    name: str
+    unit: str
+    higher_is_better: bool
+    dates: list[datetime.date] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EvidenceSignal:
+    """The institution's signal and the findings behind it, as (rule, text) pairs."""
+
+    direction: str
+    findings: tuple[tuple[str, str], ...]
+
+
+def _points(count: int) -> str:
+    return "1 point" if count == 1 else f"{count} points"
+
+
+def _good_or_bad(side: int, higher_is_better: bool) -> str:
+    return IMPROVING if (side > 0) == higher_is_better else CONCERN
+
+
+class Evidence:
+    """An institution's indicator values and observations, sorted once.
+
+    XmR limits depend only on the baseline, which is fixed by the reference date,
+    so they are cached: replaying at many dates computes each baseline once.
+    """
+
+    def __init__(
+        self, points: Iterable[IndicatorPoint], observations: Iterable[ObservationFact]
+    ) -> None:
+        by_indicator: dict[str, Series] = {}
+        for point in sorted(
+            points,
+            key=lambda p: (p.indicator, p.observed_on, p.value, p.name, p.unit, p.higher_is_better),
+        ):
+            series = by_indicator.get(point.indicator)
+            if series is None:
+                series = by_indicator[point.indicator] = Series(
+                    point.indicator, point.name, point.unit, point.higher_is_better
+                )
+            series.dates.append(point.observed_on)
+            series.values.append(float(point.value))
+        self.series = sorted(by_indicator.values(), key=lambda s: (s.name, s.slug))
+        for observation in observations:
+            if observation.direction not in DIRECTIONS:
+                raise ValueError(
+                    f"Unknown observation direction {observation.direction!r}; "
+                    f"expected one of {', '.join(DIRECTIONS)}."
+                )
+        self.observations = sorted(
+            observations, key=lambda o: (o.observed_on, o.direction, o.summary)
+        )
+        self.observation_dates = [o.observed_on for o in self.observations]
+        self._limits: dict[tuple[str, int, int], signals.Limits] = {}
+
+    def dates(self) -> set[datetime.date]:
+        """Every date a piece of evidence was observed: the signal can change on each."""
+        found = set(self.observation_dates)
+        for series in self.series:
+            found.update(series.dates)
+        return found
+
+    def _baseline_limits(self, series: Series, start: int, end: int) -> signals.Limits:
+        key = (series.slug, start, end)
+        if key not in self._limits:
+            self._limits[key] = signals.xmr_limits(series.values[start:end])
+        return self._limits[key]
+
+    def signal(
+        self,
+        reference: datetime.date,
+        as_of: datetime.date,
+        thresholds: Thresholds,
+        in_grace: bool = False,
+    ) -> EvidenceSignal:
+        """The signal from evidence dated from `reference` to `as_of`, both included.
+
+        Inside a grace window a concern is still reported, but as the expected dip.
+        """
+        signalled: list[tuple[str, str]] = []
+        quiet: list[tuple[str, str]] = []
+        improving = concern = 0
+        for series in self.series:
+            if series.dates[0] > as_of:
+                continue
+            direction, words = self._indicator(series, reference, as_of, thresholds)
+            if direction == IMPROVING:
+                improving += 1
+                signalled.append(("evidence_signal", f"{words} (better)"))
+            elif direction == CONCERN:
+                concern += 1
+                worse = "worse; a dip is expected inside the grace window" if in_grace else "worse"
+                signalled.append(("evidence_signal", f"{words} ({worse})"))
+            else:
+                quiet.append(("evidence_none", words))
+
+        since = format_date(reference)
+        first = bisect.bisect_left(self.observation_dates, reference)
+        last = bisect.bisect_right(self.observation_dates, as_of, lo=first)
+        observed: dict[str, list[str]] = {"positive": [], "negative": []}
+        for observation in self.observations[first:last]:
+            if observation.direction in observed:
+                observed[observation.direction].append(format_date(observation.observed_on))
+        if observed["positive"] or observed["negative"]:
+            parts = [
+                f"{len(dates)} {direction} ({', '.join(dates)})"
+                for direction, dates in observed.items()
+                if dates
+            ]
+            signalled.append(("observations", f"Observations since {since}: {' and '.join(parts)}"))
+        improving += len(observed["positive"])
+        concern += len(observed["negative"])
+
+        if improving > concern:
+            direction, verdict = IMPROVING, "improving"
+        elif concern > improving:
+            direction, verdict = CONCERN, "concern"
+        else:
+            direction, verdict = NO_SIGNAL, "no overall signal (a tie)"
+        if improving or concern:
+            summary = (
+                f"Evidence since {since}: improving in {improving}, concern in {concern}, "
+                f"so {verdict}"
+            )
+        else:
+            summary = f"Evidence since {since}: no improving or concern signal"
+        return EvidenceSignal(direction, (("evidence_signal", summary), *signalled, *quiet))
+
+    def _indicator(
+        self,
+        series: Series,
+        reference: datetime.date,
+        as_of: datetime.date,
+        thresholds: Thresholds,
+    ) -> tuple[str, str]:
+        """(signal, words) for one indicator since the reference date."""
+        split = bisect.bisect_left(series.dates, reference)
+        end = bisect.bisect_right(series.dates, as_of, lo=split)
+        after = series.values[split:end]
+        since = format_date(reference)
+        name = series.name
+
+        if split >= thresholds.baseline_points:
+            start = max(0, split - thresholds.baseline_max_points)
+            limits = self._baseline_limits(series, start, split)
+            cause = signals.latest_special_cause(after, limits)
+            if not after:
+                return NO_SIGNAL, f"{name}: no points since {since}"
+            if cause is None:
+                return NO_SIGNAL, (
+                    f"{name}: no special cause in {_points(len(after))} since {since} against "
+                    f"the baseline mean of {format_quantity(limits.mean, series.unit)} "
+                    f"from {limits.baseline_size} points"
+                )
+            words = _special_cause_words(series, split, limits, cause)
+            return _good_or_bad(cause.side, series.higher_is_better), f"{name}: {words}"
+
+        if len(after) < thresholds.trend_points:
+            return NO_SIGNAL, (
+                f"{name}: {_points(len(after))} since {since} and {split} before, too few to judge"
+            )
+        xs = [day.toordinal() for day in series.dates[split:end]]
+        test = signals.kendall_tau_test(xs, after)
+        slope = signals.theil_sen_slope(xs, after) or 0.0
+        p_words = "p < 0.001" if test.p_value < 0.001 else f"p = {test.p_value:.3f}"
+        if test.p_value >= thresholds.p_value or slope == 0:
+            return NO_SIGNAL, (
+                f"{name}: no clear trend in {len(after)} points since {since} "
+                f"(Kendall tau {test.tau:.2f}, {p_words})"
+            )
+        return _good_or_bad(1 if slope > 0 else -1, series.higher_is_better), (
+            f"{name}: {'rising' if slope > 0 else 'falling'} over {len(after)} points since "
+            f"{since}, Theil-Sen slope {format_quantity(slope * 365.25, series.unit)} a year "
+            f"(Kendall tau {test.tau:.2f}, {p_words})"
+        )
+
+
+def _special_cause_words(
+    series: Series, offset: int, limits: signals.Limits, cause: signals.SpecialCause
+) -> str:
+    """The rule that flagged the most recent special-cause point, with its data."""
+
+    def q(value: float) -> str:
+        return format_quantity(value, series.unit)
+
+    def point(i: int) -> str:
+        return f"{q(series.values[offset + i])} on {format_date(series.dates[offset + i])}"
+
+    above = cause.side > 0
+    if cause.rule == signals.OUTSIDE_LIMITS:
+        which, limit = (
+            ("above the upper", limits.upper) if above else ("below the lower", limits.lower)
+        )
+        return (
+            f"{point(cause.index)} is {which} limit of {q(limit)} "
+            f"(baseline mean {q(limits.mean)} from {limits.baseline_size} points)"
+        )
+    if cause.rule == signals.SHIFT:
+        return (
+            f"{cause.run_length} points in a row {'above' if above else 'below'} the baseline "
+            f"mean of {q(limits.mean)} since {format_date(series.dates[offset + cause.first])}, "
+            f"latest {point(cause.last)}"
+        )
+    if cause.rule == signals.TREND:
+        return (
+            f"{cause.run_length} points in a row {'rising' if above else 'falling'}, from "
+            f"{point(cause.first)} to {point(cause.last)}"
+        )
+    side, line = ("upper", limits.upper_two_thirds) if above else ("lower", limits.lower_two_thirds)
+    beyond = [
+        point(i)
+        for i in range(cause.first, cause.last + 1)
+        if signals.side_of(series.values[offset + i], line) == cause.side
+    ]
+    return (
+        f"{len(beyond)} of 3 points beyond two-thirds of the way to the {side} limit "
+        f"({q(line)}): {' and '.join(beyond)}"
+    )
