@@ -1,7 +1,6 @@
 """Export institutions as a failwell bundle, with each one's trajectory."""
 
 import datetime
-import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -46,7 +45,9 @@ class Command(BaseCommand):
             if missing:
                 raise CommandError(f"No institution with slug: {', '.join(missing)}")
         if out is None:
-            count = export_bundle(sys.stdout, as_of=as_of, institutions=chosen)
+            # Written in pieces as it streams, so no newline after each piece.
+            self.stdout.ending = ""
+            export_bundle(self.stdout, as_of=as_of, institutions=chosen)
             return
         try:
             with open(out, "w", encoding="utf-8") as handle:
