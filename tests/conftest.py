@@ -40,6 +40,24 @@ def _missing_service(marker: str) -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True)
+def celery_inline(request):
+    """Run tasks inline unless a test talks to a real worker (marked redis).
+
+    CI sets CELERY_BROKER_URL for the worker tests; without this every other test's
+    writes would queue tasks that no worker runs.
+    """
+    from failwell.celery import app
+
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 def pytest_runtest_setup(item):
     for marker in ("postgres", "redis", "browser"):
         if item.get_closest_marker(marker) is None:

@@ -1,0 +1,235 @@
+"""The recompute pipeline: mark institutions dirty, enqueue, recompute, store.
+
+A write that can change a status calls `mark_dirty` inside its transaction. That
+sets a flag committed with the write, and queues one recompute task for after the
+commit. The task is only a speed-up: the beat sweep finds every flagged
+institution, so a lost task (Redis down, worker killed) delays a status, never
+loses it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from institutions.models import Institution
+from interventions.history import lineages, load_histories
+from interventions.models import MethodSettings, TrajectoryAssessment
+from interventions.trajectory import Assessment, Thresholds, assess, replay
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+
+
+def thresholds() -> Thresholds:
+    settings = MethodSettings.current()
+    return Thresholds(
+        recovery_months=settings.recovery_months,
+        recovery_inspections=settings.recovery_inspections,
+        baseline_points=settings.baseline_points,
+        trend_points=settings.trend_points,
+        p_value=settings.p_value,
+    )
+
+
+# Marking dirty -------------------------------------------------------------
+
+
+class _EnqueueRecompute:
+    """An on-commit callback that queues one institution's recompute.
+
+    A class rather than a lambda so `mark_dirty` can see which institutions
+    already have a callback pending in this transaction: saving an inspection and
+    its six judgements then queues one task, not seven.
+    """
+
+    def __init__(self, institution_id: int) -> None:
+        self.institution_id = institution_id
+
+    def __call__(self) -> None:
+        from interventions.tasks import recompute_trajectory
+
+        try:
+            recompute_trajectory.delay(self.institution_id)
+        except Exception:
+            # The write has committed and the flag with it; the sweep will catch up.
+            logger.warning(
+                "Could not queue the recompute of institution %s; the sweep will do it.",
+                self.institution_id,
+                exc_info=True,
+            )
+
+
+def _pending_recomputes() -> set[int]:
+    return {
+        callback.institution_id
+        for _, callback, _ in connection.run_on_commit
+        if isinstance(callback, _EnqueueRecompute)
+    }
+
+
+def mark_dirty(institution_ids: Iterable[int], *, with_lineage: bool = True) -> list[int]:
+    """Flag institutions (and, by default, everyone in their lineages) for recompute.
+
+    Call it inside the transaction of the write. Returns the ids flagged. Each
+    gets one recompute queued for after the commit, and none if it rolls back.
+    """
+    ids = {pk for pk in institution_ids if pk is not None}
+    if not ids:
+        return []
+    if with_lineage:
+        ids = set().union(*lineages(ids).values())
+    Institution.objects.filter(pk__in=ids).update(
+        needs_recompute=True, marked_dirty_at=timezone.now()
+    )
+    pending = _pending_recomputes()
+    for pk in sorted(ids - pending):
+        transaction.on_commit(_EnqueueRecompute(pk))
+    return sorted(ids)
+
+
+def mark_all_dirty() -> int:
+    """Flag every institution, e.g. after a threshold changed. No tasks: the sweep does it."""
+    return Institution.objects.update(needs_recompute=True, marked_dirty_at=timezone.now())
+
+
+# Recomputing ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecomputeResult:
+    institution_id: int
+    old_status: str
+    new_status: str
+    written: bool  # False when a newer result had already been written
+
+
+def _rows(assessments: list[Assessment]) -> list[tuple]:
+    return [
+        (a.as_of, a.status, [r.as_dict() for r in a.reasons], a.method_version) for a in assessments
+    ]
+
+
+def _replay(history, as_of: datetime.date, method_thresholds: Thresholds) -> list[Assessment]:
+    # An empty history still has a status ("unknown"), so never an empty list.
+    return replay(history, as_of, method_thresholds) or [assess(history, as_of, method_thresholds)]
+
+
+def replay_for(institution_id: int, as_of: datetime.date | None = None) -> list[Assessment]:
+    """The institution's status history as the method gives it today, without storing it."""
+    history = load_histories([institution_id])[institution_id]
+    return _replay(history, as_of or timezone.localdate(), thresholds())
+
+
+def recompute_many(
+    institution_ids: Iterable[int], as_of: datetime.date | None = None
+) -> list[RecomputeResult]:
+    """Recompute and store the status and status history of these institutions.
+
+    Idempotent: replaying the same data writes nothing new. Compare-and-set on
+    `status_version` means a slower task that read older data never overwrites a
+    newer result; the dirty flag is cleared only if no write re-flagged the
+    institution after this recompute read it.
+    """
+    as_of = as_of or timezone.localdate()
+    method_thresholds = thresholds()
+    results: list[RecomputeResult] = []
+    ids = list(institution_ids)
+    for start in range(0, len(ids), BATCH_SIZE):
+        batch = ids[start : start + BATCH_SIZE]
+        snapshot = {
+            pk: (status, version, dirty_at)
+            for pk, status, version, dirty_at in Institution.objects.filter(
+                pk__in=batch
+            ).values_list("pk", "status", "status_version", "marked_dirty_at")
+        }
+        histories = load_histories(snapshot)
+        stored: dict[int, list[tuple]] = {pk: [] for pk in snapshot}
+        for row in (
+            TrajectoryAssessment.objects.filter(institution_id__in=snapshot)
+            .order_by("institution_id", "as_of", "computed_at", "pk")
+            .values_list("institution_id", "as_of", "status", "reasons", "method_version")
+        ):
+            stored[row[0]].append(row[1:])
+        for pk, history in histories.items():
+            old_status, version, dirty_at = snapshot[pk]
+            assessments = _replay(history, as_of, method_thresholds)
+            written = _store(pk, version, dirty_at, assessments, stored[pk])
+            results.append(RecomputeResult(pk, old_status, assessments[-1].status, written))
+    return results
+
+
+@transaction.atomic
+def _store(
+    institution_id: int,
+    version: int,
+    dirty_at: datetime.datetime | None,
+    assessments: list[Assessment],
+    stored: list[tuple],
+) -> bool:
+    current = assessments[-1]
+    claimed = Institution.objects.filter(pk=institution_id, status_version=version).update(
+        status=current.status,
+        status_since=current.as_of,
+        status_version=F("status_version") + 1,
+        needs_recompute=Case(
+            When(
+                Q(marked_dirty_at=dirty_at) if dirty_at else Q(marked_dirty_at__isnull=True),
+                then=Value(False),
+            ),
+            default=F("needs_recompute"),
+        ),
+    )
+    if not claimed:
+        return False
+    new_rows = _rows(assessments)
+    same = 0
+    while same < min(len(stored), len(new_rows)) and stored[same] == new_rows[same]:
+        same += 1
+    if same < len(stored):
+        # The history changed from this point on (a backdated inspection, a
+        # retraction): what follows is replaced by the replay.
+        first_changed = stored[same][0]
+        TrajectoryAssessment.objects.filter(
+            institution_id=institution_id, as_of__gte=first_changed
+        ).delete()
+    TrajectoryAssessment.objects.bulk_create(
+        TrajectoryAssessment(
+            institution_id=institution_id,
+            as_of=as_of,
+            status=status,
+            reasons=reasons,
+            method_version=method_version,
+        )
+        for as_of, status, reasons, method_version in new_rows[same:]
+    )
+    return True
+
+
+def recompute(institution_id: int, as_of: datetime.date | None = None) -> RecomputeResult | None:
+    results = recompute_many([institution_id], as_of)
+    return results[0] if results else None
+
+
+def sweep_dirty(limit: int = BATCH_SIZE) -> int:
+    """Recompute up to `limit` flagged institutions that no other worker is on.
+
+    SKIP LOCKED lets several workers sweep at once without waiting on each other
+    or doing the same institution twice. Returns how many were recomputed.
+    """
+    with transaction.atomic():
+        ids = list(
+            Institution.objects.needing_recompute()
+            .order_by("marked_dirty_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        recompute_many(ids)
+    return len(ids)

@@ -1,0 +1,126 @@
+"""Recomputing stores the current status and the status history, idempotently,
+and never lets an older result overwrite a newer one."""
+
+import datetime
+
+import pytest
+
+from institutions.models import Institution
+from interventions import services
+from interventions.models import TrajectoryAssessment
+from tests.factories import make_inspection, make_institution, make_intervention
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2026, 11, 26)
+
+
+def statuses(institution) -> list[tuple[datetime.date, str]]:
+    return list(
+        TrajectoryAssessment.objects.filter(institution=institution)
+        .order_by("as_of")
+        .values_list("as_of", "status")
+    )
+
+
+def test_an_institution_with_no_history_is_unknown():
+    school = make_institution()
+    services.recompute(school.pk, TODAY)
+    school.refresh_from_db()
+    assert school.status == "unknown"
+    assert not school.needs_recompute
+
+
+def test_recompute_stores_the_status_and_its_history():
+    school = make_institution()
+    make_inspection(school, overall="Good", on=datetime.date(2012, 1, 10))
+    make_inspection(school, overall="Inadequate", on=datetime.date(2016, 3, 1))
+    services.recompute(school.pk, TODAY)
+    school.refresh_from_db()
+    assert school.status == "failing"
+    assert school.status_since == datetime.date(2016, 3, 1)
+    assert statuses(school) == [
+        (datetime.date(2012, 1, 10), "not_failing"),
+        (datetime.date(2016, 3, 1), "failing"),
+    ]
+
+
+def test_recomputing_unchanged_data_writes_no_new_rows():
+    school = make_institution()
+    make_inspection(school, overall="Inadequate", on=datetime.date(2016, 3, 1))
+    services.recompute(school.pk, TODAY)
+    rows = list(TrajectoryAssessment.objects.values_list("pk", "as_of", "status", "reasons"))
+    services.recompute(school.pk, TODAY)
+    services.recompute(school.pk, TODAY)
+    assert (
+        list(TrajectoryAssessment.objects.values_list("pk", "as_of", "status", "reasons")) == rows
+    )
+
+
+def test_a_backdated_inspection_rewrites_the_history_from_its_date_only():
+    school = make_institution()
+    make_inspection(school, overall="Good", on=datetime.date(2012, 1, 10))
+    make_inspection(school, overall="Inadequate", on=datetime.date(2016, 3, 1))
+    services.recompute(school.pk, TODAY)
+    first_row = TrajectoryAssessment.objects.get(as_of=datetime.date(2012, 1, 10))
+    make_intervention(school, started_on=datetime.date(2016, 4, 1))
+    services.recompute(school.pk, TODAY)
+    assert statuses(school)[:2] == [
+        (datetime.date(2012, 1, 10), "not_failing"),
+        (datetime.date(2016, 3, 1), "failing"),
+    ]
+    assert statuses(school)[2][0] == datetime.date(2016, 4, 1)
+    assert TrajectoryAssessment.objects.filter(pk=first_row.pk).exists()
+
+
+def test_a_late_result_computed_from_older_data_is_not_written():
+    school = make_institution()
+    make_inspection(school, overall="Good", on=datetime.date(2012, 1, 10))
+    stale_version = Institution.objects.get(pk=school.pk).status_version
+    stale = services.replay_for(school.pk, TODAY)
+    make_inspection(school, overall="Inadequate", on=datetime.date(2016, 3, 1))
+    services.recompute(school.pk, TODAY)
+
+    written = services._store(school.pk, stale_version, None, stale, [])
+
+    assert written is False
+    school.refresh_from_db()
+    assert school.status == "failing"
+
+
+def test_a_write_during_a_recompute_keeps_the_institution_flagged():
+    school = make_institution()
+    make_inspection(school, overall="Good", on=datetime.date(2012, 1, 10))
+    snapshot = Institution.objects.get(pk=school.pk)
+    assessments = services.replay_for(school.pk, TODAY)
+    services.mark_dirty([school.pk])  # a write lands while the recompute is running
+
+    services._store(school.pk, snapshot.status_version, snapshot.marked_dirty_at, assessments, [])
+
+    school.refresh_from_db()
+    assert school.status == "not_failing"
+    assert school.needs_recompute
+
+
+def test_the_sweep_recomputes_flagged_institutions_only():
+    flagged_school, quiet_school = make_institution(), make_institution()
+    make_inspection(flagged_school, overall="Inadequate", on=datetime.date(2016, 3, 1))
+    Institution.objects.filter(pk=quiet_school.pk).update(needs_recompute=False)
+    Institution.objects.filter(pk=flagged_school.pk).update(needs_recompute=True, status="unknown")
+    assert services.sweep_dirty() == 1
+    flagged_school.refresh_from_db()
+    quiet_school.refresh_from_db()
+    assert flagged_school.status == "failing"
+    assert not flagged_school.needs_recompute
+    assert quiet_school.status == "unknown"
+
+
+def test_the_nightly_reevaluation_covers_everyone():
+    from interventions.tasks import reevaluate_all
+
+    schools = [make_institution() for _ in range(3)]
+    for school in schools:
+        make_inspection(school, overall="Good", on=datetime.date(2020, 1, 1))
+    Institution.objects.update(needs_recompute=False, status="unknown")
+    assert reevaluate_all() == 3
+    assert set(Institution.objects.values_list("status", flat=True)) == {"not_failing"}
