@@ -9,9 +9,11 @@ loses it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -75,6 +77,42 @@ def _pending_recomputes() -> set[int]:
     }
 
 
+_batching = threading.local()
+
+
+@contextlib.contextmanager
+def recompute_in_batches() -> Iterator[None]:
+    """Queue the recomputes of every write inside this block as a few batch tasks.
+
+    For imports: thousands of rows would otherwise queue a task per institution
+    (or, with no broker, recompute each inline one by one). Use it around the
+    import's transaction; the batches are queued when that transaction commits.
+    """
+    if getattr(_batching, "ids", None) is not None:  # already batching: join it
+        yield
+        return
+    _batching.ids = set()
+    try:
+        yield
+        ids = sorted(_batching.ids)
+    finally:
+        _batching.ids = None
+    transaction.on_commit(lambda: _queue_batches(ids))
+
+
+def _queue_batches(ids: list[int]) -> None:
+    from interventions.tasks import recompute_batch
+
+    for start in range(0, len(ids), BATCH_SIZE):
+        try:
+            recompute_batch.delay(ids[start : start + BATCH_SIZE])
+        except Exception:
+            logger.warning(
+                "Could not queue a recompute batch; the sweep will do it.", exc_info=True
+            )
+            return
+
+
 def mark_dirty(institution_ids: Iterable[int], *, with_lineage: bool = True) -> list[int]:
     """Flag institutions (and, by default, everyone in their lineages) for recompute.
 
@@ -89,6 +127,9 @@ def mark_dirty(institution_ids: Iterable[int], *, with_lineage: bool = True) -> 
     Institution.objects.filter(pk__in=ids).update(
         needs_recompute=True, marked_dirty_at=timezone.now()
     )
+    if getattr(_batching, "ids", None) is not None:
+        _batching.ids |= ids
+        return sorted(ids)
     pending = _pending_recomputes()
     for pk in sorted(ids - pending):
         transaction.on_commit(_EnqueueRecompute(pk))

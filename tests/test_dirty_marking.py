@@ -108,3 +108,20 @@ def test_changing_a_threshold_flags_everyone_without_a_task_each(queued):
     MethodSettings.objects.create(recovery_months=18)
     assert all(flagged(school) for school in schools)
     queued.assert_not_called()
+
+
+def test_writes_in_a_batch_block_queue_batch_tasks_after_commit(queued):
+    from interventions import services
+
+    schools = [make_institution() for _ in range(3)]
+    with (
+        mock.patch("interventions.tasks.recompute_batch.delay") as batch,
+        services.recompute_in_batches(),
+        transaction.atomic(),
+    ):
+        for school in schools:
+            make_inspection(school, overall="Inadequate")
+        batch.assert_not_called()
+    queued.assert_not_called()
+    batch.assert_called_once_with(sorted(school.pk for school in schools))
+    assert all(flagged(school) for school in schools)
