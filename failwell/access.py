@@ -1,0 +1,98 @@
+"""Who may see and change what: roles, and the institution-level helpers (STYLE.md item 3).
+
+The helpers for interventions, milestones and evidence are in interventions/access.py.
+
+Officers and administrators read everything; a turnaround lead reads everything
+and writes interventions, milestones and evidence only for institutions assigned
+to them now. Anyone signed in without a role sees nothing but a refusal.
+Writers get 404 for objects that don't exist and 403 for ones they may not change.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from failwell.roles import ADMINISTRATOR, OVERSIGHT_OFFICER, ROLES, TURNAROUND_LEAD
+from institutions.models import Institution, LeadAssignment
+
+
+def roles_of(user) -> set[str]:
+    """The user's role names, read once per request and cached on the user."""
+    if not user.is_authenticated:
+        return set()
+    if not hasattr(user, "_failwell_roles"):
+        user._failwell_roles = set(
+            user.groups.filter(name__in=ROLES).values_list("name", flat=True)
+        )
+    return user._failwell_roles
+
+
+def is_officer(user) -> bool:
+    return OVERSIGHT_OFFICER in roles_of(user)
+
+
+def is_lead(user) -> bool:
+    return TURNAROUND_LEAD in roles_of(user)
+
+
+def is_administrator(user) -> bool:
+    return user.is_superuser or ADMINISTRATOR in roles_of(user)
+
+
+def can_read(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or bool(roles_of(user)))
+
+
+def role_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Signed in, and holding one of the three roles; otherwise the login page or 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not can_read(request.user):
+            raise PermissionDenied("Your account has no failwell role yet.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def current_assignments(on: datetime.date | None = None) -> QuerySet[LeadAssignment]:
+    on = on or timezone.localdate()
+    return LeadAssignment.objects.filter(starts_on__lte=on).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=on)
+    )
+
+
+def writable_institutions(user) -> QuerySet[Institution]:
+    """Institutions this user may log interventions, milestones and evidence for."""
+    if user.is_superuser:
+        return Institution.objects.all()
+    if not is_lead(user):
+        return Institution.objects.none()
+    return Institution.objects.filter(
+        pk__in=current_assignments().filter(lead=user).values("institution_id")
+    )
+
+
+def can_write_for(user, institution: Institution) -> bool:
+    return writable_institutions(user).filter(pk=institution.pk).exists()
+
+
+def get_institution_for_reader(request: HttpRequest, slug: str) -> Institution:
+    return get_object_or_404(Institution.objects.select_related("parent"), slug=slug)
+
+
+def get_institution_for_writer(request: HttpRequest, slug: str) -> Institution:
+    institution = get_institution_for_reader(request, slug)
+    if not can_write_for(request.user, institution):
+        raise PermissionDenied("You are not a lead for this institution.")
+    return institution
