@@ -4,27 +4,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('interventions', '0003_intervention_types'),
+        ("interventions", "0003_intervention_types"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MethodSettings',
+            name="MethodSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('recovery_months', models.PositiveSmallIntegerField(default=24, help_text='A recovery that has held this long is sustained.')),
-                ('recovery_inspections', models.PositiveSmallIntegerField(default=2, help_text='Or this many consecutive inspections at or above standard, counting the one that ended the failure episode.')),
-                ('baseline_points', models.PositiveSmallIntegerField(default=6, help_text='Indicator points before the reference date needed for XmR limits.')),
-                ('trend_points', models.PositiveSmallIntegerField(default=5, help_text='Without a baseline, points after it needed for a trend test.')),
-                ('p_value', models.FloatField(default=0.1, help_text='A trend is a signal when its Kendall tau p-value is below this.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "recovery_months",
+                    models.PositiveSmallIntegerField(
+                        default=24, help_text="A recovery that has held this long is sustained."
+                    ),
+                ),
+                (
+                    "recovery_inspections",
+                    models.PositiveSmallIntegerField(
+                        default=2,
+                        help_text="Or this many consecutive inspections at or above standard, counting the one that ended the failure episode.",
+                    ),
+                ),
+                (
+                    "baseline_points",
+                    models.PositiveSmallIntegerField(
+                        default=6,
+                        help_text="Indicator points before the reference date needed for XmR limits.",
+                    ),
+                ),
+                (
+                    "trend_points",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        help_text="Without a baseline, points after it needed for a trend test.",
+                    ),
+                ),
+                (
+                    "p_value",
+                    models.FloatField(
+                        default=0.1,
+                        help_text="A trend is a signal when its Kendall tau p-value is below this.",
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'trajectory method settings',
-                'verbose_name_plural': 'trajectory method settings',
-                'constraints': [models.CheckConstraint(condition=models.Q(('p_value__gt', 0), ('p_value__lt', 1)), name='method_settings_p_value'), models.CheckConstraint(condition=models.Q(('baseline_points__gte', 2), ('trend_points__gte', 3)), name='method_settings_enough_points')],
+                "verbose_name": "trajectory method settings",
+                "verbose_name_plural": "trajectory method settings",
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("p_value__gt", 0), ("p_value__lt", 1)),
+                        name="method_settings_p_value",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("baseline_points__gte", 2), ("trend_points__gte", 3)),
+                        name="method_settings_enough_points",
+                    ),
+                ],
             },
         ),
     ]
