@@ -136,6 +136,15 @@ class Institution(models.Model):
     # Bumped on every status write; a recompute writes only if it still matches
     # the version it read, so a late task never overwrites a newer result.
     status_version = models.PositiveIntegerField(default=0)
+    status_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When failwell last stored a different status."
+    )
+    # The latest inspection across the lineage, written with the status so lists
+    # need no join to inspections and judgements.
+    latest_inspection_on = models.DateField(null=True, blank=True)
+    latest_inspectorate = models.CharField(max_length=100, blank=True)
+    latest_headline_band = models.CharField(max_length=20, choices=Band.choices, blank=True)
+    latest_headline_grade = models.CharField(max_length=200, blank=True)
     needs_recompute = models.BooleanField(default=True)
     marked_dirty_at = models.DateTimeField(null=True, blank=True)
 
@@ -149,6 +158,7 @@ class Institution(models.Model):
         indexes = [
             models.Index(fields=["status", "name"], name="institution_status_name"),
             models.Index(fields=["sector", "region"], name="institution_sector_region"),
+            models.Index(fields=["status_changed_at"], name="institution_status_changed"),
             models.Index(
                 fields=["marked_dirty_at"],
                 condition=Q(needs_recompute=True),

@@ -23,7 +23,14 @@ from django.utils import timezone
 from institutions.models import Institution
 from interventions.history import lineages, load_histories
 from interventions.models import MethodSettings, TrajectoryAssessment
-from interventions.trajectory import Assessment, Thresholds, assess, replay
+from interventions.trajectory import (
+    Assessment,
+    History,
+    InspectionFact,
+    Thresholds,
+    assess,
+    replay,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +170,16 @@ def _replay(history, as_of: datetime.date, method_thresholds: Thresholds) -> lis
     return replay(history, as_of, method_thresholds) or [assess(history, as_of, method_thresholds)]
 
 
+def latest_inspection(history: History, as_of: datetime.date) -> InspectionFact | None:
+    """The lineage's most recent inspection on or before as_of (graded ones first on a tie)."""
+    inspections = [i for i in history.inspections if i.inspected_on <= as_of]
+    return max(
+        inspections,
+        key=lambda i: (i.inspected_on, i.band is not None, i.inspectorate, i.grade),
+        default=None,
+    )
+
+
 def replay_for(institution_id: int, as_of: datetime.date | None = None) -> list[Assessment]:
     """The institution's status history as the method gives it today, without storing it."""
     history = load_histories([institution_id])[institution_id]
@@ -202,7 +219,8 @@ def recompute_many(
         for pk, history in histories.items():
             old_status, version, dirty_at = snapshot[pk]
             assessments = _replay(history, as_of, method_thresholds)
-            written = _store(pk, version, dirty_at, assessments, stored[pk])
+            latest = latest_inspection(history, as_of)
+            written = _store(pk, version, dirty_at, assessments, stored[pk], latest)
             results.append(RecomputeResult(pk, old_status, assessments[-1].status, written))
     return results
 
@@ -214,11 +232,19 @@ def _store(
     dirty_at: datetime.datetime | None,
     assessments: list[Assessment],
     stored: list[tuple],
+    latest: InspectionFact | None = None,
 ) -> bool:
     current = assessments[-1]
     claimed = Institution.objects.filter(pk=institution_id, status_version=version).update(
         status=current.status,
         status_since=current.as_of,
+        status_changed_at=Case(
+            When(status=current.status, then=F("status_changed_at")), default=Value(timezone.now())
+        ),
+        latest_inspection_on=latest.inspected_on if latest else None,
+        latest_inspectorate=latest.inspectorate if latest else "",
+        latest_headline_band=(latest.band or "") if latest else "",
+        latest_headline_grade=latest.grade if latest else "",
         status_version=F("status_version") + 1,
         needs_recompute=Case(
             When(

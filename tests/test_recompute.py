@@ -124,3 +124,27 @@ def test_the_nightly_reevaluation_covers_everyone():
     Institution.objects.update(needs_recompute=False, status="unknown")
     assert reevaluate_all() == 3
     assert set(Institution.objects.values_list("status", flat=True)) == {"not_failing"}
+
+
+def test_recompute_keeps_the_latest_inspection_and_when_the_status_changed_on_the_institution():
+    school = make_institution()
+    make_inspection(school, overall="Good", on=datetime.date(2012, 1, 10))
+    services.recompute(school.pk, TODAY)
+    school.refresh_from_db()
+    first_change = school.status_changed_at
+    assert (school.latest_inspection_on, school.latest_headline_grade) == (
+        datetime.date(2012, 1, 10),
+        "Good",
+    )
+    assert school.latest_inspectorate == "Ofsted"
+    assert school.latest_headline_band == "at_standard"
+
+    services.recompute(school.pk, TODAY)
+    school.refresh_from_db()
+    assert school.status_changed_at == first_change
+
+    make_inspection(school, overall="Inadequate", on=datetime.date(2016, 3, 1))
+    services.recompute(school.pk, TODAY)
+    school.refresh_from_db()
+    assert school.status_changed_at > first_change
+    assert school.latest_headline_band == "failing"
