@@ -15,6 +15,9 @@ Choices (see also interventions/trajectory.py):
   how it behaved just before the change, not a decade earlier.
 - Points of one indicator on the same day are kept, in value order, so input order
   never matters.
+- Findings without a signal are worded without counts or p-values, which change
+  with every new point: the status history gains a row only when the reasons
+  change, and a quiet indicator should not add one each month.
 - The trend test is two-sided (p below the threshold either way); its direction
   is the sign of the Theil-Sen slope, and a zero slope is no trend whatever p says.
 """
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from interventions import signals
-from interventions.wording import format_date, format_quantity
+from interventions.wording import format_date, format_number, format_quantity
 
 if TYPE_CHECKING:
     from interventions.trajectory import IndicatorPoint, ObservationFact, Thresholds
@@ -57,10 +60,6 @@ class EvidenceSignal:
 
     direction: str
     findings: tuple[tuple[str, str], ...]
-
-
-def _points(count: int) -> str:
-    return "1 point" if count == 1 else f"{count} points"
 
 
 def _good_or_bad(side: int, higher_is_better: bool) -> str:
@@ -197,16 +196,18 @@ class Evidence:
                 return NO_SIGNAL, f"{name}: no points since {since}"
             if cause is None:
                 return NO_SIGNAL, (
-                    f"{name}: no special cause in {_points(len(after))} since {since} against "
-                    f"the baseline mean of {format_quantity(limits.mean, series.unit)} "
-                    f"from {limits.baseline_size} points"
+                    f"{name}: no special cause since {since} against the baseline mean of "
+                    f"{format_quantity(limits.mean, series.unit)} from {limits.baseline_size} "
+                    f"points"
                 )
             words = _special_cause_words(series, split, limits, cause)
             return _good_or_bad(cause.side, series.higher_is_better), f"{name}: {words}"
 
         if len(after) < thresholds.trend_points:
             return NO_SIGNAL, (
-                f"{name}: {_points(len(after))} since {since} and {split} before, too few to judge"
+                f"{name}: too few points to judge since {since} "
+                f"({thresholds.baseline_points} before it or {thresholds.trend_points} after it "
+                f"needed)"
             )
         xs = [day.toordinal() for day in series.dates[split:end]]
         test = signals.kendall_tau_test(xs, after)
@@ -214,8 +215,8 @@ class Evidence:
         p_words = "p < 0.001" if test.p_value < 0.001 else f"p = {test.p_value:.3f}"
         if test.p_value >= thresholds.p_value or slope == 0:
             return NO_SIGNAL, (
-                f"{name}: no clear trend in {len(after)} points since {since} "
-                f"(Kendall tau {test.tau:.2f}, {p_words})"
+                f"{name}: no clear trend since {since} (Kendall tau test p not below "
+                f"{format_number(thresholds.p_value)})"
             )
         return _good_or_bad(1 if slope > 0 else -1, series.higher_is_better), (
             f"{name}: {'rising' if slope > 0 else 'falling'} over {len(after)} points since "

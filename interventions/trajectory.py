@@ -388,7 +388,7 @@ class _Assessment:
             self.reason(
                 "relapse",
                 f"Below standard since the recovery on {format_date(recovered_on)}: "
-                f"{self.day_words(days_since[-1])}",
+                f"the {self.day_words(days_since[-1])}",
             )
         signal = self.signal(recovered_on)
         if below or signal.direction == evidence_signal.CONCERN:
