@@ -58,6 +58,52 @@ def celery_inline(request):
     app.conf.task_always_eager = previous
 
 
+# The personas of STYLE.md item 9. "institution" is the one the lead is assigned to.
+
+
+@pytest.fixture
+def institution(db):
+    from tests.factories import make_institution
+
+    return make_institution(name="Eltham Foundation School", slug="eltham")
+
+
+@pytest.fixture
+def officer(db):
+    from failwell.roles import OVERSIGHT_OFFICER
+    from tests.factories import make_member
+
+    return make_member(OVERSIGHT_OFFICER, username="officer", first_name="Olu")
+
+
+@pytest.fixture
+def lead(db, institution):
+    """A turnaround lead assigned to `institution`."""
+    from failwell.roles import TURNAROUND_LEAD
+    from tests.factories import make_lead_assignment, make_member
+
+    user = make_member(TURNAROUND_LEAD, username="lead", first_name="Lena")
+    make_lead_assignment(institution, lead=user)
+    return user
+
+
+@pytest.fixture
+def other_lead(db):
+    """A turnaround lead with no assignment to `institution`."""
+    from failwell.roles import TURNAROUND_LEAD
+    from tests.factories import make_member
+
+    return make_member(TURNAROUND_LEAD, username="other-lead")
+
+
+@pytest.fixture
+def administrator(db):
+    from failwell.roles import ADMINISTRATOR
+    from tests.factories import make_member
+
+    return make_member(ADMINISTRATOR, username="administrator", is_staff=True)
+
+
 def pytest_runtest_setup(item):
     for marker in ("postgres", "redis", "browser"):
         if item.get_closest_marker(marker) is None:

@@ -145,3 +145,12 @@ def make_assessment(institution: Institution, **overrides) -> TrajectoryAssessme
     }
     fields.update(overrides)
     return TrajectoryAssessment.objects.create(institution=institution, **fields)
+
+
+def make_member(role: str, **overrides):
+    """A user holding one of the roles in failwell/roles.py."""
+    from django.contrib.auth.models import Group
+
+    user = make_user(**overrides)
+    user.groups.add(Group.objects.get(name=role))
+    return user
