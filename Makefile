@@ -1,5 +1,5 @@
 # The README's two commands call `make run` and `make test`; the rest are helpers.
-.PHONY: run test sync lint check demo worker beat web
+.PHONY: run test sync lint check demo worker beat web assets
 
 UV ?= uv
 PORT ?= 8000
@@ -23,6 +23,13 @@ test: sync
 lint:
 	$(UV) run ruff check --fix .
 	$(UV) run ruff format .
+
+# Rebuild static/css, static/vendor and tests/browser/vendor/axe.min.js from the
+# npm packages pinned in package-lock.json; commit the result. Needs Node.js and
+# npm; `make run` and `make test` do not, as the output is committed.
+assets:
+	npm ci --ignore-scripts --no-audit --no-fund
+	node scripts/build-assets.mjs
 
 # What docker-compose.yml runs, for the full stack by hand.
 web:
