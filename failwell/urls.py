@@ -2,13 +2,14 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from failwell import views
+from failwell import health, views
 
 urlpatterns = [
     # One sign-in page for the whole site: the admin's own login sends people to it,
     # keeping ?next=.
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
 ]
