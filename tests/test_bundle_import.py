@@ -235,6 +235,21 @@ BAD_BUNDLES = [
         "institutions[1].sucessor_of: unknown key",
     ),
     (
+        "indicator flag not a boolean",
+        _set("indicators.0.higher_is_better", "no"),
+        "indicators[0].higher_is_better: expected true or false, got a string",
+    ),
+    (
+        "unknown top-level key",
+        _set("institution", []),
+        "institution: unknown key",
+    ),
+    (
+        "bad identifier scheme",
+        _set("institutions.0.identifiers", {"urm": "100180"}),
+        "institutions[0].identifiers.urm: unknown identifier scheme",
+    ),
+    (
         "wrong format",
         _set("format", "failwell.bundle/2"),
         'format: "failwell.bundle/2" is not a known format; expected "failwell.bundle/1"',
@@ -454,6 +469,27 @@ def test_a_duplicated_row_in_the_file_is_an_error():
     assert errors_of(bundle) == [
         "institutions[0].evidence[2]: the same evidence as institutions[0].evidence[0]"
     ]
+
+
+def test_a_numeric_identifier_matches_the_stored_text():
+    stored = make_institution(slug="eltham-school")
+    make_identifier(stored, "urn", "100180")
+    bundle = school_bundle()
+    bundle["institutions"][0]["identifiers"] = {"urn": 100180}
+
+    import_bundle(bundle)
+
+    assert stored.inspections.count() == 1
+    assert Identifier.objects.count() == 1
+
+
+def test_an_unknown_inspectorate_in_the_inspectorates_list_is_created_with_its_name():
+    bundle = school_bundle()
+    bundle["inspectorates"] = [{"slug": "hmip", "name": "HM Inspectorate of Prisons"}]
+
+    import_bundle(bundle)
+
+    assert Inspectorate.objects.get(slug="hmip").name == "HM Inspectorate of Prisons"
 
 
 def test_an_identifier_of_another_stored_institution_is_refused():

@@ -65,7 +65,7 @@ def build_plan(data: Any) -> Plan:
         check.error("notes", "expected a string or a list of strings")
 
     inspectorates: dict[str, str | None] = {}
-    for path, item in check.items(top, "inspectorates", "$"):
+    for path, item in check.items(top, "inspectorates", ""):
         if check.object(item, path, {"slug", "name"}, required=("slug",)) is None:
             continue
         slug = check.slug(item, "slug", path, max_length(Inspectorate, "slug"))
@@ -77,14 +77,14 @@ def build_plan(data: Any) -> Plan:
     scales = known_scales()
     new_scales: list[ScaleSpec] = []
     unchanged_scales = 0
-    for path, item in check.items(top, "rating_scales", "$"):
-        spec = check_scale(check, item, path.removeprefix("$."))
+    for path, item in check.items(top, "rating_scales", ""):
+        spec = check_scale(check, item, path)
         if spec is None:
             continue
         if spec.slug in scales and spec.slug not in {s.slug for s in new_scales}:
             if scales[spec.slug].definition() != spec.definition():
                 check.error(
-                    path.removeprefix("$."),
+                    path,
                     f"scale {spec.slug} already exists with a different definition "
                     f"({scales[spec.slug].describe()}); a scale is never edited in place, "
                     "so give the changed scale a new slug",
@@ -92,7 +92,7 @@ def build_plan(data: Any) -> Plan:
             unchanged_scales += 1
             continue
         if spec.slug in {s.slug for s in new_scales}:
-            check.error(f"{path.removeprefix('$.')}.slug", f"scale {spec.slug} is defined twice")
+            check.error(f"{path}.slug", f"scale {spec.slug} is defined twice")
             continue
         scales[spec.slug] = spec
         new_scales.append(spec)
@@ -100,8 +100,8 @@ def build_plan(data: Any) -> Plan:
 
     indicators = {i.slug: i for i in Indicator.objects.all()}
     indicator_specs: list[tuple[str, dict[str, Any]]] = []
-    for path, item in check.items(top, "indicators", "indicators"):
-        spec = _check_indicator(check, item, path.removeprefix("$."), indicators)
+    for path, item in check.items(top, "indicators", ""):
+        spec = _check_indicator(check, item, path, indicators)
         if spec is not None:
             if spec[0] in {slug for slug, _ in indicator_specs}:
                 check.error(f"{path}.slug", f"indicator {spec[0]} is defined twice")
@@ -165,8 +165,7 @@ def _check_indicator(
 def _check_institutions(context: CheckContext, top: dict) -> list[InstitutionSpec]:
     check = context.check
     entries = []
-    for path, item in check.items(top, "institutions", "$"):
-        path = path.removeprefix("$.")
+    for path, item in check.items(top, "institutions", ""):
         if check.object(item, path, INSTITUTION_KEYS, required=("ref", "name", "sector")):
             entries.append((path, item))
 
@@ -245,12 +244,23 @@ def _first_listing(check: Checker, seen: dict[tuple, str], found, path: str, nou
     return True
 
 
+def identifier_text(value: Any) -> str | None:
+    """An identifier as stored: a string, or a whole number written without quotes
+    (URNs often are); None for anything else or blank."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
 def _identifier_pairs(identifiers: dict) -> list[tuple[str, str]]:
     pairs = []
     for scheme, value in identifiers.items():
         for one in value if isinstance(value, list) else [value]:
-            if isinstance(one, str) and one.strip():
-                pairs.append((scheme, one.strip()))
+            text = identifier_text(one)
+            if text is not None:
+                pairs.append((scheme, text))
     return pairs
 
 
@@ -280,13 +290,16 @@ def _check_institution(check, item, path, by_slug, by_identifier) -> Institution
                     ipath, f"unknown identifier scheme (one of: {one_of(IdentifierScheme.values)})"
                 )
                 continue
-            values_given = value if isinstance(value, list) else [value]
-            for one in values_given:
-                if not isinstance(one, str) or not one.strip() or len(one.strip()) > limit:
-                    check.error(ipath, f"expected a non-blank string of at most {limit} characters")
-                    break
+            texts = [
+                identifier_text(one) for one in (value if isinstance(value, list) else [value])
+            ]
+            if not texts or any(text is None or len(text) > limit for text in texts):
+                check.error(
+                    ipath,
+                    f"expected a non-blank string, or a list of them, each at most {limit} long",
+                )
             else:
-                identifiers.extend((scheme, one.strip()) for one in values_given)
+                identifiers.extend((scheme, text) for text in texts)
     if ref is None:
         return None
 

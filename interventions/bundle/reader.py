@@ -39,6 +39,11 @@ def parse_json(text: str) -> Any:
         ) from None
 
 
+def at(path: str, key: str) -> str:
+    """The JSON path of a key inside the object at `path` ("" or "$" is the top)."""
+    return key if path in ("", "$") else f"{path}.{key}"
+
+
 def max_length(model: type[Model], name: str) -> int | None:
     return model._meta.get_field(name).max_length
 
@@ -69,10 +74,10 @@ class Checker:
             self.error(path, f"expected an object, got {kind_of(value)}")
             return None
         for key in sorted(set(value) - allowed):
-            self.error(f"{path}.{key}", f"unknown key (allowed: {one_of(sorted(allowed))})")
+            self.error(at(path, key), f"unknown key (allowed: {one_of(sorted(allowed))})")
         for key in required:
             if value.get(key) is None:
-                self.error(f"{path}.{key}", "is required")
+                self.error(at(path, key), "is required")
         return value
 
     def items(self, obj: dict, key: str, path: str) -> list[tuple[str, Any]]:
@@ -80,9 +85,9 @@ class Checker:
         if value is None:
             return []
         if not isinstance(value, list):
-            self.error(f"{path}.{key}", f"expected a list, got {kind_of(value)}")
+            self.error(at(path, key), f"expected a list, got {kind_of(value)}")
             return []
-        return [(f"{path}.{key}[{index}]", item) for index, item in enumerate(value)]
+        return [(f"{at(path, key)}[{index}]", item) for index, item in enumerate(value)]
 
     def text(
         self, obj: dict, key: str, path: str, *, limit: int | None = None, blank: bool = True
@@ -91,14 +96,14 @@ class Checker:
         if value is None:
             return None
         if not isinstance(value, str):
-            self.error(f"{path}.{key}", f"expected a string, got {kind_of(value)}")
+            self.error(at(path, key), f"expected a string, got {kind_of(value)}")
             return None
         value = value.strip()
         if not value and not blank:
-            self.error(f"{path}.{key}", "must not be blank")
+            self.error(at(path, key), "must not be blank")
             return None
         if limit is not None and len(value) > limit:
-            self.error(f"{path}.{key}", f"is {len(value)} characters long; at most {limit}")
+            self.error(at(path, key), f"is {len(value)} characters long; at most {limit}")
             return None
         return value
 
@@ -106,7 +111,7 @@ class Checker:
         value = self.text(obj, key, path, limit=limit, blank=False)
         if value is not None and not SLUG_RE.match(value):
             self.error(
-                f"{path}.{key}",
+                at(path, key),
                 f'"{value}" is not a slug (lower-case letters, digits and hyphens)',
             )
             return None
@@ -121,7 +126,7 @@ class Checker:
                 return datetime.date.fromisoformat(value)
             except ValueError:
                 pass
-        self.error(f"{path}.{key}", f"{json.dumps(value)} is not a date (yyyy-mm-dd)")
+        self.error(at(path, key), f"{json.dumps(value)} is not a date (yyyy-mm-dd)")
         return None
 
     def moment(self, obj: dict, key: str, path: str) -> datetime.datetime | None:
@@ -135,7 +140,7 @@ class Checker:
                 if timezone.is_naive(moment):
                     moment = timezone.make_aware(moment)
                 return moment
-        self.error(f"{path}.{key}", f"{json.dumps(value)} is not a date and time (ISO 8601)")
+        self.error(at(path, key), f"{json.dumps(value)} is not a date and time (ISO 8601)")
         return None
 
     def choice(
@@ -146,7 +151,7 @@ class Checker:
             return None
         if value not in choices.values:
             self.error(
-                f"{path}.{key}",
+                at(path, key),
                 f"{json.dumps(value)} is not {noun} (one of: {one_of(choices.values)})",
             )
             return None
@@ -157,10 +162,10 @@ class Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error(f"{path}.{key}", f"expected a number, got {kind_of(value)}")
+            self.error(at(path, key), f"expected a number, got {kind_of(value)}")
             return None
         if not math.isfinite(value):
-            self.error(f"{path}.{key}", "must be a finite number")
+            self.error(at(path, key), "must be a finite number")
             return None
         return float(value)
 
@@ -169,7 +174,7 @@ class Checker:
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
-            self.error(f"{path}.{key}", f"expected a whole number from 0 to {most}")
+            self.error(at(path, key), f"expected a whole number from 0 to {most}")
             return None
         return value
 
@@ -178,7 +183,7 @@ class Checker:
         if value is None:
             return None
         if not isinstance(value, bool):
-            self.error(f"{path}.{key}", f"expected true or false, got {kind_of(value)}")
+            self.error(at(path, key), f"expected true or false, got {kind_of(value)}")
             return None
         return value
 
