@@ -201,7 +201,7 @@ def inspections(scale: RatingScale) -> str:
 class FrozenWhenInUseInline(admin.TabularInline):
     """Grades and areas of a scale in use can be seen, never added, changed or deleted."""
 
-    extra = 0
+    extra = 1  # a blank row, so a grade can be added without JavaScript
 
     def has_add_permission(self, request: HttpRequest, obj: RatingScale | None = None) -> bool:
         return not scale_in_use(request, obj) and super().has_add_permission(request, obj)
@@ -348,9 +348,14 @@ class RatingScaleAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         scale = self.get_object(request, unquote(object_id))
+        in_use = scale_in_use(request, scale)
         extra_context = {
             **(extra_context or {}),
-            "scale_in_use": scale_in_use(request, scale),
+            "scale_in_use": in_use,
+            # Nothing on the page can change, so no button pretends it can save.
+            "show_save": not in_use,
+            "show_save_and_continue": not in_use,
+            "show_save_and_add_another": not in_use,
             "inspection_count": scale.inspections.count() if scale is not None else 0,
             "next_version": RatingScale.objects.filter(previous_version=scale).first()
             if scale is not None
@@ -463,7 +468,7 @@ class RatingScaleAdmin(admin.ModelAdmin):
 class JudgementInline(admin.TabularInline):
     model = Judgement
     fields = ["area", "grade"]
-    extra = 0
+    extra = 1
 
     def get_formset(self, request: HttpRequest, obj: Inspection | None = None, **kwargs):
         # Inline instances are made per request, so keeping the inspection here is safe.

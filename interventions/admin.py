@@ -44,7 +44,7 @@ class InterventionTypeAdmin(admin.ModelAdmin):
 class MilestoneInline(admin.TabularInline):
     model = Milestone
     fields = ["title", "due_on", "status", "achieved_on", "notes"]
-    extra = 0
+    extra = 1
 
 
 @admin.register(Intervention)

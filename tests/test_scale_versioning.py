@@ -162,12 +162,16 @@ def test_a_scale_in_use_shows_read_only_with_a_new_version_link(admin_client):
     assert 'name="grades-0-label"' not in page
     assert 'name="grades-TOTAL_FORMS"' in page  # shown, read-only
     assert reverse("admin:institutions_ratingscale_delete", args=[cqc.pk]) not in page
+    assert 'name="_save"' not in page
 
 
 def test_a_scale_not_in_use_has_editable_grades(admin_client):
     response = admin_client.get(change_url(scale("cqc-2014")))
 
-    assert 'name="grades-0-label"' in response.content.decode()
+    page = response.content.decode()
+    assert 'name="grades-0-label"' in page
+    assert 'name="grades-4-label"' in page  # a blank row to add a grade
+    assert 'name="_save"' in page
 
 
 def test_deleting_a_scale_in_use_explains_and_keeps_it(admin_client):
