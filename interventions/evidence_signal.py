@@ -28,6 +28,7 @@ import bisect
 import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from interventions import signals
@@ -69,8 +70,8 @@ def _good_or_bad(side: int, higher_is_better: bool) -> str:
 class Evidence:
     """An institution's indicator values and observations, sorted once.
 
-    XmR limits depend only on the baseline, which is fixed by the reference date,
-    so they are cached: replaying at many dates computes each baseline once.
+    Each indicator's finding is kept once judged (see _indicator), so replaying a
+    history at many dates judges each indicator once per new point.
     """
 
     def __init__(
@@ -79,7 +80,7 @@ class Evidence:
         by_indicator: dict[str, Series] = {}
         for point in sorted(
             points,
-            key=lambda p: (p.indicator, p.observed_on, p.value, p.name, p.unit, p.higher_is_better),
+            key=attrgetter("indicator", "observed_on", "value", "name", "unit", "higher_is_better"),
         ):
             series = by_indicator.get(point.indicator)
             if series is None:
@@ -99,7 +100,7 @@ class Evidence:
             observations, key=lambda o: (o.observed_on, o.direction, o.summary)
         )
         self.observation_dates = [o.observed_on for o in self.observations]
-        self._limits: dict[tuple[str, int, int], signals.Limits] = {}
+        self._judged: dict[tuple, tuple[str, str]] = {}
 
     def dates(self) -> set[datetime.date]:
         """Every date a piece of evidence was observed: the signal can change on each."""
@@ -107,12 +108,6 @@ class Evidence:
         for series in self.series:
             found.update(series.dates)
         return found
-
-    def _baseline_limits(self, series: Series, start: int, end: int) -> signals.Limits:
-        key = (series.slug, start, end)
-        if key not in self._limits:
-            self._limits[key] = signals.xmr_limits(series.values[start:end])
-        return self._limits[key]
 
     def signal(
         self,
@@ -181,19 +176,37 @@ class Evidence:
         as_of: datetime.date,
         thresholds: Thresholds,
     ) -> tuple[str, str]:
-        """(signal, words) for one indicator since the reference date."""
+        """(signal, words) for one indicator since the reference date.
+
+        The answer depends only on which points fall before and after the reference
+        date, so it is kept: replay asks again at every later date, and most dates
+        bring no new point of this indicator.
+        """
         split = bisect.bisect_left(series.dates, reference)
         end = bisect.bisect_right(series.dates, as_of, lo=split)
+        key = (series.slug, reference, end, thresholds)
+        if key not in self._judged:
+            self._judged[key] = self._judge(series, reference, split, end, thresholds)
+        return self._judged[key]
+
+    def _judge(
+        self,
+        series: Series,
+        reference: datetime.date,
+        split: int,
+        end: int,
+        thresholds: Thresholds,
+    ) -> tuple[str, str]:
         after = series.values[split:end]
         since = format_date(reference)
         name = series.name
 
         if split >= thresholds.baseline_points:
             start = max(0, split - thresholds.baseline_max_points)
-            limits = self._baseline_limits(series, start, split)
-            cause = signals.latest_special_cause(after, limits)
             if not after:
                 return NO_SIGNAL, f"{name}: no points since {since}"
+            limits = signals.xmr_limits(series.values[start:split])
+            cause = signals.latest_special_cause(after, limits)
             if cause is None:
                 return NO_SIGNAL, (
                     f"{name}: no special cause since {since} against the baseline mean of "

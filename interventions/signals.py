@@ -32,29 +32,39 @@ SHIFT = "shift"
 TREND = "trend"
 TWO_OF_THREE = "two_of_three"
 
-# Which rule names a point found by several: a rule about the point's own level
-# (outside the limits, a shift, two-of-three) says more about where the process is
-# now than a run of rises or falls, which can still sit on the other side of the
-# mean (exclusions falling back towards a baseline they are still above).
-_RULE_PRIORITY = (OUTSIDE_LIMITS, SHIFT, TWO_OF_THREE, TREND)
+# special_causes applies the rules in this order, and a point flagged by several
+# keeps the first: a rule about the point's own level (outside the limits, a shift,
+# two-of-three) says more about where the process is now than a run of rises or
+# falls, which can still sit on the other side of the mean (exclusions falling back
+# towards a baseline they are still above).
+RULE_PRIORITY = (OUTSIDE_LIMITS, SHIFT, TWO_OF_THREE, TREND)
 
 # Floating-point sums make "exactly on the mean" fragile (0.1 + 0.2 != 0.3), so a
 # point within this relative distance of a line counts as on it, neither side.
 _RELATIVE_TOLERANCE = 1e-9
 
 # Exact Kendall null distribution up to this many points (when nothing is tied);
-# beyond it the normal approximation is accurate to far better than 0.001.
+# by then the normal approximation is within about 0.002 of the exact p-value,
+# close enough for a threshold like 0.10, and the exact counts grow as n!.
 EXACT_KENDALL_MAX_N = 50
+
+
+def _bounds(line: float) -> tuple[float, float]:
+    """The band around a line within which a value counts as on it."""
+    tolerance = _RELATIVE_TOLERANCE * max(1.0, abs(line))
+    return line - tolerance, line + tolerance
 
 
 def side_of(value: float, line: float) -> int:
     """+1 above the line, -1 below, 0 on it (within floating-point rounding)."""
-    tolerance = _RELATIVE_TOLERANCE * max(1.0, abs(line))
-    if value > line + tolerance:
-        return 1
-    if value < line - tolerance:
-        return -1
-    return 0
+    low, high = _bounds(line)
+    return 1 if value > high else -1 if value < low else 0
+
+
+def _sides(points: Sequence[float], upper_line: float, lower_line: float) -> list[int]:
+    """+1 for each point above the upper line, -1 below the lower one, else 0."""
+    high, low = _bounds(upper_line)[1], _bounds(lower_line)[0]
+    return [1 if value > high else -1 if value < low else 0 for value in points]
 
 
 @dataclass(frozen=True)
@@ -138,49 +148,41 @@ def _maximal_runs(keys: Sequence[int]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def special_causes(points: Sequence[float], limits: Limits) -> list[SpecialCause | None]:
-    """For each point, the special cause that flags it, or None.
+def _flags(points: Sequence[float], limits: Limits) -> list[tuple[int, int, int, int] | None]:
+    """Per point, (rule's place in RULE_PRIORITY, side, first, last) of what flags it.
 
-    The rules are applied to `points` only (the points after the reference date):
-    a run of 7 must lie wholly among them, since the question is whether something
-    changed since that date; a rise already under way before it belongs to the
-    baseline's own behaviour. A point flagged by several rules carries the first in
-    _RULE_PRIORITY.
+    Plain tuples, not SpecialCause objects: this runs for every indicator at every
+    date replayed, and most flagged points are never reported.
     """
-    found: dict[int, list[SpecialCause]] = {}
+    flagged: list[tuple[int, int, int, int] | None] = [None] * len(points)
 
-    def flag(cause: SpecialCause) -> None:
-        found.setdefault(cause.index, []).append(cause)
+    def flag(rank: int, side: int, first: int, last: int, index: int) -> None:
+        held = flagged[index]
+        if held is None or (
+            held[0] == rank and (last - first, last) > (held[3] - held[2], held[3])
+        ):
+            flagged[index] = (rank, side, first, last)
 
-    sides = [side_of(value, limits.mean) for value in points]
-
+    outside, shift, two_of_three, trend = range(4)
     if limits.has_spread:
-        for i, value in enumerate(points):
-            if side_of(value, limits.upper) > 0:
-                flag(SpecialCause(i, OUTSIDE_LIMITS, 1, i, i))
-            elif side_of(value, limits.lower) < 0:
-                flag(SpecialCause(i, OUTSIDE_LIMITS, -1, i, i))
+        for i, side in enumerate(_sides(points, limits.upper, limits.lower)):
+            if side:
+                flag(outside, side, i, i, i)
 
-        beyond = [
-            1
-            if side_of(value, limits.upper_two_thirds) > 0
-            else -1
-            if side_of(value, limits.lower_two_thirds) < 0
-            else 0
-            for value in points
-        ]
-        for end in range(2, len(points)):
-            window = range(end - 2, end + 1)
-            for side in (1, -1):
-                hits = [i for i in window if beyond[i] == side]
-                if len(hits) >= 2:
-                    for i in hits:
-                        flag(SpecialCause(i, TWO_OF_THREE, side, hits[0], hits[-1]))
-
-    for first, last, side in _maximal_runs(sides):
+    for first, last, side in _maximal_runs(_sides(points, limits.mean, limits.mean)):
         if last - first + 1 >= RUN_LENGTH:
             for i in range(first, last + 1):
-                flag(SpecialCause(i, SHIFT, side, first, last))
+                flag(shift, side, first, last, i)
+
+    if limits.has_spread:
+        beyond = _sides(points, limits.upper_two_thirds, limits.lower_two_thirds)
+        for end in range(2, len(points)):
+            window = beyond[end - 2 : end + 1]
+            for side in (1, -1):
+                if window.count(side) >= 2:
+                    hits = [end - 2 + k for k in range(3) if window[k] == side]
+                    for i in hits:
+                        flag(two_of_three, side, hits[0], hits[-1], i)
 
     # A trend is a run of strict rises (or falls): step i compares point i with i-1,
     # and n points in a row make n-1 steps. An equal pair breaks the run.
@@ -189,27 +191,33 @@ def special_causes(points: Sequence[float], limits: Limits) -> list[SpecialCause
         first = first_step - 1
         if last - first + 1 >= RUN_LENGTH:
             for i in range(first, last + 1):
-                flag(SpecialCause(i, TREND, side, first, last))
+                flag(trend, side, first, last, i)
+    return flagged
 
-    result: list[SpecialCause | None] = []
-    for i in range(len(points)):
-        causes = found.get(i)
-        if not causes:
-            result.append(None)
-            continue
-        # The widest window of the winning rule, so a reason names the whole run.
-        best_rule = min(causes, key=lambda c: _RULE_PRIORITY.index(c.rule)).rule
-        result.append(
-            max((c for c in causes if c.rule == best_rule), key=lambda c: (c.run_length, c.last))
-        )
-    return result
+
+def special_causes(points: Sequence[float], limits: Limits) -> list[SpecialCause | None]:
+    """For each point, the special cause that flags it, or None.
+
+    The rules are applied to `points` only (the points after the reference date):
+    a run of 7 must lie wholly among them, since the question is whether something
+    changed since that date; a rise already under way before it belongs to the
+    baseline's own behaviour. A point flagged by several rules carries the first in
+    RULE_PRIORITY, and of that rule's windows the widest (then latest), so a
+    reason names the whole run.
+    """
+    return [
+        None if found is None else SpecialCause(i, RULE_PRIORITY[found[0]], *found[1:])
+        for i, found in enumerate(_flags(points, limits))
+    ]
 
 
 def latest_special_cause(points: Sequence[float], limits: Limits) -> SpecialCause | None:
     """The most recent flagged point: Making Data Count's "current" signal."""
-    for cause in reversed(special_causes(points, limits)):
-        if cause is not None:
-            return cause
+    flagged = _flags(points, limits)
+    for i in range(len(flagged) - 1, -1, -1):
+        if flagged[i] is not None:
+            rank, side, first, last = flagged[i]
+            return SpecialCause(i, RULE_PRIORITY[rank], side, first, last)
     return None
 
 

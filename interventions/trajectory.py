@@ -15,6 +15,8 @@ of those documents its own choices. The choices made here:
   inspection that graded nothing tells nobody whether the institution is failing.
 - The grace window runs from the start of the episode's latest intervention up to,
   not including, the day its grace months later; with 0 months there is none.
+  Inside it a concern signal or a worse band is still reported, worded as the
+  expected dip, never as decline.
 - Band at the start: the band of the latest inspection day on or before the day
   the episode began. With no inspection by then there is nothing to compare, so no
   band reads as worse or better.
@@ -22,7 +24,8 @@ of those documents its own choices. The choices made here:
   are due on or before as_of, dropped ones left out (they no longer measure
   anything), at least half are `missed`. A due milestone still planned or in
   progress is late, not missed: the lead records a miss, the method does not guess
-  it. None due: on track.
+  it. None due: on track. A milestone's achieved date does not matter: only a miss
+  counts against the plan, and a met milestone was never missed.
 - After an episode, relapsing looks at the latest inspection day on or after the
   recovery date. A failing band then is not a relapse but a new episode (failing,
   or early recovery once an intervention starts), which the table checks first; so
@@ -32,6 +35,8 @@ of those documents its own choices. The choices made here:
   24 months run from the recovery date or, after a below-standard inspection since
   then, from the next inspection at or above standard: a recovery that slipped has
   held only since it was regained.
+- Reasons name the lineage member (inspection of Harris Academy Greenwich) only
+  once facts of more than one member are dated on or before as_of.
 - Reasons name only facts (dates of events, grades, values), never "n months ago",
   so one history gives the same reasons at every date until a fact or a time-only
   transition (a grace window ending, a recovery period completing) changes them.
