@@ -461,6 +461,42 @@ def test_evidence_can_point_at_its_intervention_and_milestone():
     assert evidence.milestone == Milestone.objects.get()
 
 
+def test_a_retraction_in_a_later_bundle_retracts_the_stored_row():
+    import_bundle(school_bundle())
+    bundle = school_bundle()
+    bundle["institutions"][0]["evidence"][0]["retracted"] = {
+        "at": "2011-02-01T10:00:00+00:00",
+        "reason": "Wrong term",
+    }
+
+    summary = import_bundle(bundle)
+
+    evidence = Evidence.objects.get(indicator__slug="exclusion-rate")
+    assert (evidence.value, evidence.retraction_reason) == (12.5, "Wrong term")
+    assert summary.counts["evidence"]["updated"] == 1
+
+
+def test_evidence_can_point_at_a_milestone_added_by_the_same_import():
+    import_bundle(school_bundle())
+    bundle = school_bundle()
+    bundle["institutions"][0]["interventions"][0]["milestones"].append(
+        {"title": "Behaviour policy", "due_on": "2010-12-01"}
+    )
+    bundle["institutions"][0]["evidence"].append(
+        {
+            "observed_on": "2010-12-15",
+            "direction": "positive",
+            "summary": "Policy in use",
+            "intervention": {"type": "special-measures", "started_on": "2010-03-10"},
+            "milestone": "Behaviour policy",
+        }
+    )
+
+    import_bundle(bundle)
+
+    assert Evidence.objects.get(summary="Policy in use").milestone.title == "Behaviour policy"
+
+
 def test_a_duplicated_row_in_the_file_is_an_error():
     bundle = school_bundle()
     evidence = bundle["institutions"][0]["evidence"]

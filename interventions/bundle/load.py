@@ -6,7 +6,7 @@ marked dirty inside it, so its recompute is queued only if the whole file commit
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,6 +95,7 @@ class _Loader:
     def __init__(self) -> None:
         self.summary = ImportSummary()
         self.changed: set[int] = set()  # institution pks whose history changed
+        self.created: set[int] = set()  # institution pks this import created
 
     def load(self, plan: Plan) -> ImportSummary:
         self._reference_data(plan)
@@ -103,17 +104,7 @@ class _Loader:
         for spec in plan.institutions:
             self._lineage(spec)
         for spec in plan.institutions:
-            institution = self.summary.institutions[spec.ref]
-            for inspection in spec.inspections:
-                self._inspection(institution, inspection)
-            interventions = {
-                (i.type.slug, i.started_on): i
-                for i in institution.interventions.select_related("type")
-            }
-            for intervention in spec.interventions:
-                self._intervention(institution, intervention, interventions)
-            for evidence in spec.evidence:
-                self._evidence(institution, evidence, interventions)
+            self._history(spec)
         if self.changed:
             self.summary.dirty = services.mark_dirty(self.changed)
         return self.summary
@@ -166,6 +157,7 @@ class _Loader:
         institution = spec.existing
         if institution is None:
             institution = Institution.objects.create(slug=spec.ref, **spec.values)
+            self.created.add(institution.pk)
             outcome = CREATED
         else:
             outcome = UPDATED if _update(institution, spec.values) else UNCHANGED
@@ -214,22 +206,61 @@ class _Loader:
         if outcome != UNCHANGED:
             self.changed.add(institution.pk)
 
-    def _inspection(self, institution: Institution, spec: InspectionSpec) -> None:
+    def _history(self, spec: InstitutionSpec) -> None:
+        """Inspections, interventions and evidence of one institution.
+
+        Its stored rows are read once, up front (none for an institution this import
+        created), and new evidence, the bulk of most bundles, is written in one
+        statement; services.mark_dirty covers it, as bulk writes send no signals.
+        """
+        institution = self.summary.institutions[spec.ref]
+        new = institution.pk in self.created
+        inspections = (
+            {}
+            if new
+            else {
+                (i.inspectorate_id, i.scale_id, i.inspected_on): i
+                for i in institution.inspections.prefetch_related("judgements")
+            }
+        )
+        for inspection in spec.inspections:
+            self._inspection(institution, inspection, inspections)
+        interventions = (
+            {}
+            if new
+            else {
+                (i.type.slug, i.started_on): i
+                for i in institution.interventions.select_related("type").prefetch_related(
+                    "milestones"
+                )
+            }
+        )
+        for intervention in spec.interventions:
+            self._intervention(institution, intervention, interventions)
+        stored_evidence: dict[tuple, list[Evidence]] = defaultdict(list)
+        if not new:
+            for row in institution.evidence.order_by("pk"):
+                key = (row.observed_on, row.indicator_id, row.direction, row.summary)
+                stored_evidence[key].append(row)
+        pending: list[Evidence] = []
+        for evidence in spec.evidence:
+            self._evidence(institution, evidence, interventions, stored_evidence, pending)
+        Evidence.objects.bulk_create(pending)
+
+    def _inspection(
+        self, institution: Institution, spec: InspectionSpec, stored: dict[tuple, Inspection]
+    ) -> None:
         values = dict(spec.values)
         if spec.overall is not None or spec.judgements is not None:
             overall = self._grade(spec.scale, spec.overall) if spec.overall else None
             values["overall_grade_id"] = overall.pk if overall else None
-        inspection = Inspection.objects.filter(
-            institution=institution,
-            inspectorate=self.inspectorates[spec.inspectorate],
-            scale=self.scales[spec.scale],
-            inspected_on=spec.inspected_on,
-        ).first()
+        inspectorate, scale = self.inspectorates[spec.inspectorate], self.scales[spec.scale]
+        inspection = stored.get((inspectorate.pk, scale.pk, spec.inspected_on))
         if inspection is None:
             inspection = Inspection.objects.create(
                 institution=institution,
-                inspectorate=self.inspectorates[spec.inspectorate],
-                scale=self.scales[spec.scale],
+                inspectorate=inspectorate,
+                scale=scale,
                 inspected_on=spec.inspected_on,
                 **values,
             )
@@ -278,7 +309,11 @@ class _Loader:
         else:
             outcome = UPDATED if _update(intervention, spec.values) else UNCHANGED
         self._note("interventions", outcome, institution)
-        milestones = {m.title.lower(): m for m in intervention.milestones.all()}
+        milestones = (
+            {m.title.lower(): m for m in intervention.milestones.all()}
+            if outcome != CREATED
+            else {}
+        )
         for milestone_spec in spec.milestones:
             milestone = milestones.get(milestone_spec.title.lower())
             if milestone is None:
@@ -290,7 +325,14 @@ class _Loader:
                 outcome = UPDATED if _update(milestone, milestone_spec.values) else UNCHANGED
             self._note("milestones", outcome, institution)
 
-    def _evidence(self, institution: Institution, spec: EvidenceSpec, interventions: dict) -> None:
+    def _evidence(
+        self,
+        institution: Institution,
+        spec: EvidenceSpec,
+        interventions: dict,
+        stored: dict[tuple, list[Evidence]],
+        pending: list[Evidence],
+    ) -> None:
         """Match by key; a changed value retracts the stored row and adds the new one.
 
         Import never edits a value in place nor un-retracts a row, so what an overseer
@@ -300,61 +342,53 @@ class _Loader:
         if spec.link_given:
             intervention = interventions[spec.intervention] if spec.intervention else None
             milestone = (
-                intervention.milestones.get(title__iexact=spec.milestone)
+                Milestone.objects.get(intervention=intervention, title__iexact=spec.milestone)
                 if intervention and spec.milestone
                 else None
             )
             link = {"intervention": intervention, "milestone": milestone}
-        rows = list(
-            Evidence.objects.filter(
-                institution=institution,
-                observed_on=spec.observed_on,
-                indicator=self.indicators[spec.indicator] if spec.indicator else None,
-                direction=spec.direction,
-                summary=spec.summary,
-            ).order_by("pk")
+        indicator = self.indicators[spec.indicator] if spec.indicator else None
+        rows = stored.get(
+            (spec.observed_on, indicator.pk if indicator else None, spec.direction, spec.summary),
+            [],
         )
-        current = [row for row in rows if not row.is_retracted]
         same_value = [row for row in rows if row.value == spec.value]
-        outcome = UNCHANGED
+        current = [row for row in rows if not row.is_retracted]
+        target, outcome = None, CREATED
         if spec.retracted is not None:
             at, reason = spec.retracted
-            if any(row.retracted_at == at for row in same_value):
-                target = next(row for row in same_value if row.retracted_at == at)
-            elif any(not row.is_retracted for row in same_value):
-                target = next(row for row in same_value if not row.is_retracted)
-                _update(target, {"retracted_at": at, "retraction_reason": reason})
-                outcome = UPDATED
+            target = next((row for row in same_value if row.retracted_at == at), None)
+            if target is not None:
+                outcome = UNCHANGED
             else:
-                target = self._create_evidence(institution, spec, link)
-                _update(target, {"retracted_at": at, "retraction_reason": reason})
-                outcome = CREATED
+                target = next((row for row in same_value if not row.is_retracted), None)
+                if target is not None:
+                    _update(target, {"retracted_at": at, "retraction_reason": reason})
+                    outcome = UPDATED
         elif same_value:
-            target = next((r for r in same_value if not r.is_retracted), same_value[0])
+            target = next((row for row in same_value if not row.is_retracted), same_value[0])
+            outcome = UNCHANGED
         elif current:
             for stale in current:
                 stale.retract(
                     None,
                     f"Corrected by a bundle import: {stale.value:g} replaced by {spec.value:g}.",
                 )
-            target = self._create_evidence(institution, spec, link)
             outcome = UPDATED
-        else:
-            target = self._create_evidence(institution, spec, link)
-            outcome = CREATED
-        if link and outcome != CREATED and _update(target, link) and outcome == UNCHANGED:
+        if target is None:
+            pending.append(
+                Evidence(
+                    institution=institution,
+                    observed_on=spec.observed_on,
+                    indicator=indicator,
+                    value=spec.value,
+                    direction=spec.direction,
+                    summary=spec.summary,
+                    retracted_at=spec.retracted[0] if spec.retracted else None,
+                    retraction_reason=spec.retracted[1] if spec.retracted else "",
+                    **link,
+                )
+            )
+        elif link and _update(target, link) and outcome == UNCHANGED:
             outcome = UPDATED
         self._note("evidence", outcome, institution)
-
-    def _create_evidence(
-        self, institution: Institution, spec: EvidenceSpec, link: dict[str, Any]
-    ) -> Evidence:
-        return Evidence.objects.create(
-            institution=institution,
-            observed_on=spec.observed_on,
-            indicator=self.indicators[spec.indicator] if spec.indicator else None,
-            value=spec.value,
-            direction=spec.direction,
-            summary=spec.summary,
-            **link,
-        )
