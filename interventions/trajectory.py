@@ -47,6 +47,7 @@ from __future__ import annotations
 import calendar
 import datetime
 from dataclasses import dataclass
+from functools import cached_property
 
 from interventions import evidence_signal
 from interventions.episodes import (
@@ -208,16 +209,21 @@ class _Prepared:
     """A history sorted once, so replay can assess it at many dates cheaply."""
 
     def __init__(self, history: History) -> None:
+        self.history = history
         self.timeline = Timeline(history.inspections, history.interventions)
-        self.evidence = Evidence(history.points, history.observations)
+
+    @cached_property
+    def evidence(self) -> Evidence:
+        """Sorted only when asked for: never needed outside a failure episode."""
+        return Evidence(self.history.points, self.history.observations)
 
 
 class _Assessment:
     """One assessment in the making: the facts known on as_of and the reasons so far."""
 
     def __init__(self, prepared: _Prepared, as_of: datetime.date, thresholds: Thresholds):
+        self.prepared = prepared
         self.timeline = prepared.timeline
-        self.evidence = prepared.evidence
         self.as_of = as_of
         self.thresholds = thresholds
         self.named = self.timeline.spans_lineage(as_of)
@@ -258,7 +264,7 @@ class _Assessment:
         return signal.direction
 
     def signal(self, reference: datetime.date, in_grace: bool = False) -> EvidenceSignal:
-        return self.evidence.signal(reference, self.as_of, self.thresholds, in_grace)
+        return self.prepared.evidence.signal(reference, self.as_of, self.thresholds, in_grace)
 
     # The status table, in DESIGN.md's order.
 
