@@ -155,6 +155,18 @@ class Institution(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sector__in=Sector.values), name="institution_sector_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=TrajectoryStatus.values), name="institution_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(latest_headline_band="") | Q(latest_headline_band__in=Band.values),
+                name="institution_latest_band_valid",
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "name"], name="institution_status_name"),
             models.Index(fields=["sector", "region"], name="institution_sector_region"),
@@ -230,6 +242,9 @@ class Identifier(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["scheme", "value"], name="identifier_unique_in_scheme"),
+            models.CheckConstraint(
+                condition=Q(scheme__in=IdentifierScheme.values), name="identifier_scheme_valid"
+            ),
             models.CheckConstraint(condition=~Q(value=""), name="identifier_value_not_blank"),
         ]
         indexes = [models.Index(fields=["value"], name="identifier_value")]
@@ -264,6 +279,9 @@ class LineageLink(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(predecessor=models.F("successor")), name="lineage_link_not_self"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=LineageKind.values), name="lineage_link_kind_valid"
             ),
         ]
 
@@ -327,6 +345,8 @@ class RatingScale(models.Model):
                 | Q(effective_to__gte=models.F("effective_from")),
                 name="rating_scale_ends_after_start",
             ),
+            # The target of inspection's composite foreign key (inspectorate, scale).
+            models.UniqueConstraint(fields=["inspectorate", "id"], name="rating_scale_insp_id"),
         ]
 
     def __str__(self) -> str:

@@ -375,6 +375,11 @@ class TrajectoryAssessment(models.Model):
             ),
             models.Index(fields=["status", "as_of"], name="assessment_status_as_of"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=TrajectoryStatus.values), name="assessment_status_valid"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.institution}: {self.get_status_display()} as of {self.as_of}"

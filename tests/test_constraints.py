@@ -354,3 +354,40 @@ def test_a_retraction_reason_without_a_retraction_is_refused():
     evidence = make_evidence(make_institution())
     with rejected_by("evidence_retraction_has_reason"):
         Evidence.objects.filter(pk=evidence.pk).update(retraction_reason="Typed in error")
+
+
+# Enumerations and the inspectorate of a scale -----------------------------------
+
+
+@pytest.mark.parametrize(
+    "constraint, write",
+    [
+        (
+            "institution_sector_valid",
+            lambda: make_institution(sector="hospital"),
+        ),
+        (
+            "institution_status_valid",
+            lambda: make_institution(status="doing_fine"),
+        ),
+        (
+            "identifier_scheme_valid",
+            lambda: make_identifier(make_institution(), scheme="passport"),
+        ),
+        (
+            "lineage_link_kind_valid",
+            lambda: make_link(make_institution(), make_institution(), kind="takeover"),
+        ),
+    ],
+)
+def test_a_value_outside_its_enumeration_is_refused(constraint, write):
+    with rejected_by(constraint):
+        write()
+
+
+def test_an_inspection_on_another_inspectorates_scale_is_refused():
+    inspection = make_inspection(make_institution(), overall="Good")
+    with rejected_by("institutions_inspection_inspectorate_id_scale_id_composite_fk"):
+        Inspection.objects.filter(pk=inspection.pk).update(
+            inspectorate=scale("cqc-2014").inspectorate
+        )
