@@ -20,7 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from institutions.models import Institution
+from institutions.models import BAND_RANKS, Institution
 from interventions.history import lineages, load_histories
 from interventions.models import MethodSettings, TrajectoryAssessment
 from interventions.trajectory import (
@@ -171,13 +171,34 @@ def _replay(history, as_of: datetime.date, method_thresholds: Thresholds) -> lis
 
 
 def latest_inspection(history: History, as_of: datetime.date) -> InspectionFact | None:
-    """The lineage's most recent inspection on or before as_of (graded ones first on a tie)."""
+    """The lineage's most recent inspection on or before as_of.
+
+    On a day with several, a graded one before an ungraded one and then the worst
+    band, as the method reads a day (episodes.py).
+    """
     inspections = [i for i in history.inspections if i.inspected_on <= as_of]
     return max(
         inspections,
-        key=lambda i: (i.inspected_on, i.band is not None, i.inspectorate, i.grade),
+        key=lambda i: (
+            i.inspected_on,
+            i.band is not None,
+            -BAND_RANKS.get(i.band, 0),
+            i.inspectorate,
+            i.grade,
+        ),
         default=None,
     )
+
+
+def status_since(assessments: list[Assessment]) -> datetime.date:
+    """When the current status began: rows whose reasons changed but not the status
+    (an indicator signalling month after month) don't restart it."""
+    since = assessments[-1]
+    for assessment in reversed(assessments):
+        if assessment.status != since.status:
+            break
+        since = assessment
+    return since.as_of
 
 
 def replay_for(institution_id: int, as_of: datetime.date | None = None) -> list[Assessment]:
@@ -237,7 +258,7 @@ def _store(
     current = assessments[-1]
     claimed = Institution.objects.filter(pk=institution_id, status_version=version).update(
         status=current.status,
-        status_since=current.as_of,
+        status_since=status_since(assessments),
         status_changed_at=Case(
             When(status=current.status, then=F("status_changed_at")), default=Value(timezone.now())
         ),

@@ -148,3 +148,18 @@ def test_recompute_keeps_the_latest_inspection_and_when_the_status_changed_on_th
     school.refresh_from_db()
     assert school.status_changed_at > first_change
     assert school.latest_headline_band == "failing"
+
+
+def test_status_since_is_when_the_status_began_not_when_its_reasons_last_changed():
+    from interventions.trajectory import Assessment, Reason
+
+    def row(day, status, text):
+        return Assessment(status, (Reason("rule", text),), datetime.date(2020, 1, day))
+
+    assessments = [
+        row(1, "not_failing", "a"),
+        row(2, "failing", "b"),
+        row(3, "failing", "c"),
+        row(4, "failing", "d"),
+    ]
+    assert services.status_since(assessments) == datetime.date(2020, 1, 2)
