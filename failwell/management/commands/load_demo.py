@@ -65,8 +65,8 @@ class Command(BaseCommand):
                 created = sum(counts["created"] for counts in summary.counts.values())
                 updated = sum(counts["updated"] for counts in summary.counts.values())
                 self.stdout.write(
-                    f"{path.name}: {len(summary.institutions)} institutions, "
-                    f"{created} rows created, {updated} updated"
+                    f"{path.name}: {plural(len(summary.institutions), 'institution')}, "
+                    f"{plural(created, 'row')} created, {updated} updated"
                 )
             users = ensure_demo_users()
             assign_demo_lead(users["lead"])
@@ -75,7 +75,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo users (development only), password {DEMO_PASSWORD!r}:")
         for username, (_, _, group, _) in DEMO_USERS.items():
             self.stdout.write(f"  {username:8} {group}")
-        self.stdout.write(f"{len(dirty)} institutions queued for recompute.")
+        self.stdout.write(f"{plural(len(dirty), 'institution')} queued for recompute.")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def ensure_demo_users() -> dict[str, User]:
