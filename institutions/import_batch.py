@@ -434,9 +434,8 @@ class ImportBatch:
             institution.pk for institution in self._dirty.values() if institution is not None
         }
         if dirty:
-            Institution.objects.filter(pk__in=dirty).update(
-                needs_recompute=True, marked_dirty_at=now
-            )
+            # One statement for the flags; the recomputes are queued after commit.
+            Institution.objects.filter(pk__in=dirty).mark_dirty()
         self.counts["institutions marked for recompute"] += len(dirty)
         if connection.vendor == "postgresql":
             # Foreign keys are checked at commit; check them now, inside the savepoint,

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 
@@ -97,12 +98,34 @@ class TrajectoryStatus(models.TextChoices):
     NOT_FAILING = "not_failing", "Not failing"
 
 
+# Sent inside a write's transaction with `institution_ids` whose trajectory may
+# have changed. The receiver (interventions/dirty.py) sets the flags and queues the
+# recomputes, so this app never depends on the one that computes trajectories.
+institutions_marked_dirty = Signal()
+
+
 class InstitutionQuerySet(models.QuerySet):
     def by_identifier(self, scheme: str, value: str) -> InstitutionQuerySet:
         return self.filter(identifiers__scheme=scheme, identifiers__value=value)
 
     def needing_recompute(self) -> InstitutionQuerySet:
         return self.filter(needs_recompute=True)
+
+    def mark_dirty(self) -> list[int]:
+        """Flag these institutions for a trajectory recompute; returns their ids.
+
+        Call inside the transaction of the write, so the flag commits or rolls back
+        with it. The interventions app, which computes trajectories, listens to
+        `institutions_marked_dirty` and queues the recomputes for after the commit;
+        the beat sweep finds the flags even if that queueing is lost.
+        """
+        ids = list(self.values_list("pk", flat=True))
+        if ids:
+            Institution.objects.filter(pk__in=ids).update(
+                needs_recompute=True, marked_dirty_at=timezone.now()
+            )
+            institutions_marked_dirty.send(sender=Institution, institution_ids=ids)
+        return ids
 
 
 class Institution(models.Model):
@@ -185,15 +208,8 @@ class Institution(models.Model):
         return reverse("institution", args=[self.slug])
 
     def mark_dirty(self) -> None:
-        """Flag this institution for a trajectory recompute.
-
-        Call inside the transaction of the write that may change the status, so the
-        flag commits or rolls back with it; the beat sweep finds it even if the
-        fast-path enqueue is lost.
-        """
-        Institution.objects.filter(pk=self.pk).update(
-            needs_recompute=True, marked_dirty_at=timezone.now()
-        )
+        """Flag this institution for a trajectory recompute (see InstitutionQuerySet)."""
+        Institution.objects.filter(pk=self.pk).mark_dirty()
         self.needs_recompute = True
 
     def lineage(self) -> list[Institution]:

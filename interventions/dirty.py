@@ -15,6 +15,7 @@ from institutions.models import (
     Judgement,
     LineageLink,
     RatingScale,
+    institutions_marked_dirty,
 )
 from interventions import services
 from interventions.models import (
@@ -78,6 +79,11 @@ def indicator_changed(sender, instance: Indicator, **kwargs) -> None:
     _flag_quietly(Institution.objects.filter(evidence__indicator=instance))
 
 
+def institutions_flagged(sender, institution_ids: list[int], **kwargs) -> None:
+    """Institution.mark_dirty from the institutions app (imports): queue recomputes."""
+    services.mark_dirty(institution_ids)
+
+
 def method_settings_changed(sender, instance: MethodSettings, **kwargs) -> None:
     services.mark_all_dirty()
 
@@ -98,6 +104,7 @@ RECEIVERS = [
 
 
 def connect() -> None:
+    institutions_marked_dirty.connect(institutions_flagged, dispatch_uid="dirty-institutions")
     for model, receiver in RECEIVERS:
         post_save.connect(receiver, sender=model, dispatch_uid=f"dirty-{model.__name__}-save")
         post_delete.connect(receiver, sender=model, dispatch_uid=f"dirty-{model.__name__}-del")

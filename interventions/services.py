@@ -77,23 +77,31 @@ class _EnqueueRecompute:
 
 
 def _pending_recomputes() -> set[int]:
-    return {
-        callback.institution_id
-        for _, callback, _ in connection.run_on_commit
-        if isinstance(callback, _EnqueueRecompute)
-    }
+    """Institutions this transaction has already queued a recompute for."""
+    pending: set[int] = set()
+    for _, callback, _ in connection.run_on_commit:
+        if isinstance(callback, _EnqueueRecompute):
+            pending.add(callback.institution_id)
+        elif isinstance(callback, _EnqueueBatches):
+            pending.update(callback.institution_ids)
+    return pending
 
 
 _batching = threading.local()
 
+# Above this many institutions in one write, recomputes are queued as batch tasks
+# rather than one task each: an import must not flood the queue (or, with no
+# broker, recompute thousands of institutions one call at a time).
+BATCH_THRESHOLD = 20
+
 
 @contextlib.contextmanager
 def recompute_in_batches() -> Iterator[None]:
-    """Queue the recomputes of every write inside this block as a few batch tasks.
+    """Collect the institutions every write inside this block flags, and flag and
+    queue them once at the end, in batches.
 
-    For imports: thousands of rows would otherwise queue a task per institution
-    (or, with no broker, recompute each inline one by one). Use it around the
-    import's transaction; the batches are queued when that transaction commits.
+    For imports that save row by row (each save sends a signal). Enter it inside
+    the import's transaction, so the flags commit with the rows.
     """
     if getattr(_batching, "ids", None) is not None:  # already batching: join it
         yield
@@ -101,45 +109,55 @@ def recompute_in_batches() -> Iterator[None]:
     _batching.ids = set()
     try:
         yield
-        ids = sorted(_batching.ids)
+        ids = _batching.ids
     finally:
         _batching.ids = None
-    transaction.on_commit(lambda: _queue_batches(ids))
+    mark_dirty(ids)
 
 
-def _queue_batches(ids: list[int]) -> None:
-    from interventions.tasks import recompute_batch
+class _EnqueueBatches:
+    """An on-commit callback that queues recompute batch tasks."""
 
-    for start in range(0, len(ids), BATCH_SIZE):
+    def __init__(self, institution_ids: list[int]) -> None:
+        self.institution_ids = institution_ids
+
+    def __call__(self) -> None:
+        from interventions.tasks import recompute_batch
+
+        ids = self.institution_ids
         try:
-            recompute_batch.delay(ids[start : start + BATCH_SIZE])
+            for start in range(0, len(ids), BATCH_SIZE):
+                recompute_batch.delay(ids[start : start + BATCH_SIZE])
         except Exception:
             logger.warning(
-                "Could not queue a recompute batch; the sweep will do it.", exc_info=True
+                "Could not queue recompute batches; the sweep will do them.", exc_info=True
             )
-            return
 
 
 def mark_dirty(institution_ids: Iterable[int], *, with_lineage: bool = True) -> list[int]:
     """Flag institutions (and, by default, everyone in their lineages) for recompute.
 
-    Call it inside the transaction of the write. Returns the ids flagged. Each
-    gets one recompute queued for after the commit, and none if it rolls back.
+    Call it inside the transaction of the write. Returns the ids flagged. Their
+    recomputes are queued for after the commit (one task each for a few, batch
+    tasks for many), and nothing is queued if the transaction rolls back.
     """
     ids = {pk for pk in institution_ids if pk is not None}
     if not ids:
         return []
+    if getattr(_batching, "ids", None) is not None:
+        _batching.ids |= ids
+        return sorted(ids)
     if with_lineage:
         ids = set().union(*lineages(ids).values())
     Institution.objects.filter(pk__in=ids).update(
         needs_recompute=True, marked_dirty_at=timezone.now()
     )
-    if getattr(_batching, "ids", None) is not None:
-        _batching.ids |= ids
-        return sorted(ids)
-    pending = _pending_recomputes()
-    for pk in sorted(ids - pending):
-        transaction.on_commit(_EnqueueRecompute(pk))
+    new = sorted(ids - _pending_recomputes())
+    if len(new) > BATCH_THRESHOLD:
+        transaction.on_commit(_EnqueueBatches(new))
+    else:
+        for pk in new:
+            transaction.on_commit(_EnqueueRecompute(pk))
     return sorted(ids)
 
 

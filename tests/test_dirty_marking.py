@@ -110,17 +110,27 @@ def test_changing_a_threshold_flags_everyone_without_a_task_each(queued):
     queued.assert_not_called()
 
 
-def test_writes_in_a_batch_block_queue_batch_tasks_after_commit(queued):
+def test_writes_in_a_batch_block_are_flagged_and_queued_once_at_the_end(queued):
     from interventions import services
 
     schools = [make_institution() for _ in range(3)]
-    with (
-        mock.patch("interventions.tasks.recompute_batch.delay") as batch,
-        services.recompute_in_batches(),
-        transaction.atomic(),
-    ):
+    clear_flags()
+    queued.reset_mock()
+    with services.recompute_in_batches(), transaction.atomic():
         for school in schools:
             make_inspection(school, overall="Inadequate")
+            make_inspection(school, overall="Inadequate", on=datetime.date(2016, 1, 1))
+        assert not any(flagged(school) for school in schools)
+    assert all(flagged(school) for school in schools)
+    assert sorted(call.args[0] for call in queued.call_args_list) == [s.pk for s in schools]
+
+
+def test_many_institutions_flagged_at_once_are_queued_as_batch_tasks(queued):
+    from interventions import services
+
+    schools = [make_institution() for _ in range(services.BATCH_THRESHOLD + 1)]
+    with mock.patch("interventions.tasks.recompute_batch.delay") as batch, transaction.atomic():
+        Institution.objects.filter(pk__in=[s.pk for s in schools]).mark_dirty()
         batch.assert_not_called()
     queued.assert_not_called()
     batch.assert_called_once_with(sorted(school.pk for school in schools))

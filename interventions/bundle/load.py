@@ -77,7 +77,7 @@ class ImportSummary:
 def import_bundle(data: Any) -> ImportSummary:
     """Check and write a parsed bundle, all or nothing; BundleError lists every problem."""
     plan = build_plan(data)
-    with transaction.atomic():
+    with transaction.atomic(), services.recompute_in_batches():
         return _Loader().load(plan)
 
 
