@@ -1,8 +1,19 @@
 """Browser test harness: Playwright driving the system Chromium against live_server.
 
-Fixtures for tests marked ``@pytest.mark.browser`` and
-``@pytest.mark.django_db(transaction=True)`` (the live server runs in another
-thread, so it must see committed rows):
+Every test here is marked
+
+    pytestmark = [
+        pytest.mark.browser,
+        pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    ]
+
+transaction=True because the live server runs in another thread and must see
+committed rows; serialized_rollback=True because such a test empties every table
+when it ends, and the reference data the migrations load (rating scales,
+intervention types, groups) must come back for the tests after it. A test missing
+either stops the run at collection with a message saying so.
+
+Fixtures:
 
     page       a fresh Playwright page whose relative URLs go to the live server.
                The test fails if the page logs a JavaScript error or a static
@@ -21,6 +32,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connections
 from django.test import Client
 
 from tests.conftest import CHROMIUM
@@ -46,14 +58,45 @@ AXE_IMPACTS = ("serious", "critical")
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
-@pytest.fixture(scope="session")
-def browser():
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if here not in Path(item.path).parents:
+            continue
+        db = item.get_closest_marker("django_db")
+        if (
+            item.get_closest_marker("browser") is None
+            or db is None
+            or not db.kwargs.get("transaction")
+            or not db.kwargs.get("serialized_rollback")
+        ):
+            raise pytest.UsageError(
+                f"{item.nodeid}: browser tests need @pytest.mark.browser and "
+                "@pytest.mark.django_db(transaction=True, serialized_rollback=True); "
+                "see tests/browser/conftest.py."
+            )
+
+
+@pytest.fixture
+def browser(transactional_db, live_server) -> Iterator:
+    """A Chromium for one test, started after the test's database is set up.
+
+    Not shared across tests: while Playwright's sync API is running, its event
+    loop runs in this thread, and Django then keeps a *separate* set of database
+    connections for the thread. Tests after a browser test would get those, which
+    lack the saved copy of the reference data that serialized_rollback restores
+    from, and would find the tables empty. So Playwright runs only during the test,
+    and the connections opened under it are closed before it stops.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            connections.close_all()
+            browser.close()
 
 
 @pytest.fixture
