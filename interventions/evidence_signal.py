@@ -10,9 +10,8 @@ more indicators wins; a tie is no signal.
 
 Choices (see also interventions/trajectory.py):
 - "Since the reference date" includes the day itself; the baseline is the points
-  strictly before it, at most the last `baseline_max_points` (20, Making Data
-  Count's usual baseline), so an indicator with years of history is judged against
-  how it behaved just before the change, not a decade earlier.
+  strictly before it - all of them, as DESIGN.md says, unless
+  `Thresholds.baseline_max_points` caps them to the latest few.
 - Points of one indicator on the same day are kept, in value order, so input order
   never matters.
 - Findings without a signal are worded without counts or p-values, which change
@@ -202,7 +201,8 @@ class Evidence:
         name = series.name
 
         if split >= thresholds.baseline_points:
-            start = max(0, split - thresholds.baseline_max_points)
+            cap = thresholds.baseline_max_points
+            start = 0 if cap is None else max(0, split - cap)
             if not after:
                 return NO_SIGNAL, f"{name}: no points since {since}"
             limits = signals.xmr_limits(series.values[start:split])

@@ -95,8 +95,9 @@ BAND_WORDS = {band: band.replace("_", " ") for band in BAND_RANKS}
 class Thresholds:
     """The method's tunable numbers: defaults from DESIGN.md, bounds as MethodSettings.
 
-    `baseline_max_points` is an addition: the XmR baseline uses at most this many of
-    the latest points before the reference date (see evidence_signal.py).
+    `baseline_max_points` is an addition that is off by default: DESIGN.md takes the
+    XmR mean and limits from all the points before the reference date; a number
+    here would use only that many of the latest (see evidence_signal.py).
     """
 
     recovery_months: int = 24
@@ -104,7 +105,7 @@ class Thresholds:
     baseline_points: int = 6
     trend_points: int = 5
     p_value: float = 0.10
-    baseline_max_points: int = 20
+    baseline_max_points: int | None = None
 
     def __post_init__(self) -> None:
         if self.recovery_months < 0:
@@ -113,7 +114,7 @@ class Thresholds:
             raise ValueError("recovery_inspections must be at least 1.")
         if self.baseline_points < 2:
             raise ValueError("baseline_points must be at least 2: XmR needs a moving range.")
-        if self.baseline_max_points < self.baseline_points:
+        if self.baseline_max_points is not None and self.baseline_max_points < self.baseline_points:
             raise ValueError("baseline_max_points cannot be fewer than baseline_points.")
         if self.trend_points < 3:
             raise ValueError("trend_points must be at least 3 for a trend test.")
@@ -281,11 +282,17 @@ class _Assessment:
             if self.days_known:
                 self.reason("episode", "Never in a failure episode")
                 return self.done(NOT_FAILING)
-            text = "No graded inspection and no intervention recorded"
             ungraded = timeline.inspections[: timeline.inspections_until(self.as_of)]
             if ungraded:
-                text += f"; the {self.inspection_words(ungraded[-1], within=True)}"
-            self.reason("no_data", text)
+                # DESIGN: unknown means no inspections at all. An inspection that
+                # graded nothing found no failure either.
+                self.reason(
+                    "episode",
+                    "Never in a failure episode; the "
+                    f"{self.inspection_words(ungraded[-1], within=True)} graded nothing",
+                )
+                return self.done(NOT_FAILING)
+            self.reason("no_data", "No inspection and no intervention recorded")
             return self.done(UNKNOWN)
 
         episode = timeline.last_episode(self.as_of)

@@ -142,20 +142,18 @@ def test_bad_thresholds_and_dates_get_clear_errors():
 def test_nothing_recorded_is_unknown():
     assessment = assess(History(), D(2015, 1, 1))
     assert assessment.status == "unknown"
-    assert assessment.reasons == (
-        Reason("no_data", "No graded inspection and no intervention recorded"),
-    )
+    assert assessment.reasons == (Reason("no_data", "No inspection and no intervention recorded"),)
     assert assessment.method_version == trajectory.METHOD_VERSION == 1
 
 
-def test_only_ungraded_inspections_and_evidence_is_unknown():
+def test_only_ungraded_inspections_is_not_failing_as_unknown_needs_no_inspection_at_all():
     history = History(
         inspections=(inspected(D(2014, 5, 1), None, "Not graded"),),
         points=monthly_exclusions([4, 5, 4]),
     )
     assessment = assess(history, D(2015, 1, 1))
-    assert assessment.status == "unknown"
-    assert "Ofsted inspection 1 May 2014 (Not graded)" in texts(assessment)[0]
+    assert assessment.status == "not_failing"
+    assert "Ofsted inspection 1 May 2014 (Not graded)" in " ".join(texts(assessment))
 
 
 def test_facts_after_as_of_do_not_count():

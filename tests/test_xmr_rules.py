@@ -204,10 +204,17 @@ def test_with_fewer_than_six_baseline_points_a_trend_test_is_used_instead():
     assert not any("Theil-Sen" in text for _, text in six_before.findings)
 
 
-def test_the_baseline_is_at_most_the_last_twenty_points_before_the_reference_date():
-    # Ten old points around 50, then twenty around 4.5: the limits must ignore the old ones.
+def test_the_baseline_is_every_point_before_the_reference_date():
+    # Ten old points at 50, then twenty around 4.5: DESIGN takes all thirty, so the
+    # mean is high and 9% reads as below it (better, when lower is better).
     values = [50] * 10 + [4, 5] * 10 + [9]
     result = signal_of(monthly(values, start=datetime.date(2007, 7, 1)))
+    assert any("from 30 points" in text for _, text in result.findings)
+
+
+def test_an_administrator_may_cap_the_baseline_to_the_latest_points():
+    values = [50] * 10 + [4, 5] * 10 + [9]
+    result = signal_of(monthly(values, start=datetime.date(2007, 7, 1)), baseline_max_points=20)
     assert result.direction == CONCERN
     assert any("baseline mean 4.5% from 20 points" in text for _, text in result.findings)
 
