@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from failwell import health, views
+from failwell import dashboard, health, views
 
 urlpatterns = [
     # One sign-in page for the whole site: the admin's own login sends people to it,
@@ -12,4 +12,6 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
+    path("", dashboard.dashboard, name="dashboard"),
+    path("export/institutions.csv", dashboard.export, name="dashboard-export"),
 ]

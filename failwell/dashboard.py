@@ -1,0 +1,444 @@
+"""The dashboard: every institution's current status, filtered, sorted and paged,
+and the same rows as a CSV download.
+
+It reads only the current-status fields the recompute pipeline keeps on
+Institution, so listing never touches the status history. The page, its counts
+and the export share one filter form and one query, so "Download these N
+institutions" is exactly the rows the table pages through, in the same order.
+The page is composed here, one floor up, because it shows both apps' data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.query import QuerySet
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from failwell.access import current_assignments, role_required
+from failwell.csv_export import streaming_csv_response
+from failwell.roles import TURNAROUND_LEAD
+from institutions.models import (
+    Identifier,
+    IdentifierScheme,
+    Inspection,
+    Inspectorate,
+    Institution,
+    Sector,
+    TrajectoryStatus,
+)
+
+PAGE_SIZE = 50
+CHANGED_WITHIN_DAYS = (7, 30, 90, 365)
+# Rows per read when exporting: each batch costs one query for its rows' identifiers
+# and one for their leads, so memory stays flat however long the list.
+EXPORT_BATCH = 1000
+
+# The sort parameter's whitelist: a column key, "-" in front for descending.
+SORT_FIELDS = {
+    "name": "name",
+    "sector": "sector",
+    "region": "region",
+    "inspected": "latest_inspection_on",
+    "status": "status_rank",
+    "since": "status_since",
+}
+DEFAULT_SORT = "name"
+
+
+def person_name(first_name: str, last_name: str, username: str) -> str:
+    """As User.get_full_name() shows it, falling back to the username."""
+    return f"{first_name} {last_name}".strip() or username
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """The options that come from the database, read once per request (three queries)."""
+
+    regions: list[str]
+    inspectorates: list[tuple[str, str]]  # (slug, name)
+    leads: list[tuple[int, str]]  # (user pk, name), users in the Turnaround leads group
+
+    @classmethod
+    def load(cls) -> FilterChoices:
+        regions = list(
+            Institution.objects.exclude(region="")
+            .order_by("region")
+            .values_list("region", flat=True)
+            .distinct()
+        )
+        inspectorates = list(Inspectorate.objects.order_by("name").values_list("slug", "name"))
+        leads = [
+            (pk, person_name(first, last, username))
+            for pk, first, last, username in get_user_model()
+            .objects.filter(groups__name=TURNAROUND_LEAD)
+            .order_by("first_name", "last_name", "username")
+            .values_list("pk", "first_name", "last_name", "username")
+        ]
+        return cls(regions, inspectorates, leads)
+
+
+class DashboardFilters(forms.Form):
+    """The dashboard's query string. Every parameter is optional; a bad one is named
+    in the error summary and left out of the filtering, never a 500."""
+
+    q = forms.CharField(
+        label="Name or identifier",
+        help_text="Part of a name, or a whole URN, ODS code or other identifier",
+        required=False,
+        max_length=200,
+        error_messages={"max_length": "Search must be 200 characters or fewer"},
+        widget=forms.TextInput(attrs={"type": "search", "spellcheck": "false"}),
+    )
+    status = forms.MultipleChoiceField(
+        label="Status",
+        choices=TrajectoryStatus.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Select statuses from the list"},
+    )
+    sector = forms.ChoiceField(
+        label="Sector",
+        choices=[("", "All sectors"), *Sector.choices],
+        required=False,
+        error_messages={"invalid_choice": "Select a sector from the list"},
+    )
+    region = forms.ChoiceField(
+        label="Region",
+        required=False,
+        error_messages={"invalid_choice": "Select a region from the list"},
+    )
+    inspectorate = forms.ChoiceField(
+        label="Inspected by",
+        required=False,
+        error_messages={"invalid_choice": "Select an inspectorate from the list"},
+    )
+    lead = forms.TypedChoiceField(
+        label="Turnaround lead",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": "Select a turnaround lead from the list"},
+    )
+    changed = forms.TypedChoiceField(
+        label="Status changed",
+        choices=[("", "At any time")]
+        + [(str(days), f"In the last {days} days") for days in CHANGED_WITHIN_DAYS],
+        required=False,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": "Select how recently the status changed from the list"},
+    )
+    # Set by the sort links, carried by the form so filtering keeps the order.
+    sort = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, data: QueryDict, choices: FilterChoices) -> None:
+        super().__init__(data)
+        self.fields["region"].choices = [("", "All regions")] + [(r, r) for r in choices.regions]
+        self.fields["inspectorate"].choices = [("", "Any inspectorate"), *choices.inspectorates]
+        self.fields["lead"].choices = [("", "Any lead")] + [
+            (str(pk), name) for pk, name in choices.leads
+        ]
+
+    def clean_q(self) -> str:
+        return " ".join(self.cleaned_data["q"].split())
+
+    def clean_sort(self) -> str:
+        # Sort links only ever carry whitelisted values; anything else is a
+        # hand-edited URL, which gets the default order rather than an error.
+        value = self.cleaned_data["sort"]
+        return value if value.removeprefix("-") in SORT_FIELDS else DEFAULT_SORT
+
+    def filters(self) -> dict:
+        """The valid filters, after is_valid(); invalid ones are left out."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        cleaned = dict(self.cleaned_data)
+        cleaned.setdefault("sort", DEFAULT_SORT)
+        return cleaned
+
+
+def filtered(filters: dict, *, by_status: bool = True) -> QuerySet[Institution]:
+    """Institutions matching the filters; by_status=False leaves out the status filter."""
+    institutions = Institution.objects.all()
+    if filters.get("q"):
+        search = filters["q"]
+        # Identifiers match whole values only. ODS and GSS codes are upper case, so
+        # "rdd" finds RDD while the lookup stays an indexed equality.
+        identifier = Identifier.objects.filter(
+            institution=OuterRef("pk"), value__in={search, search.upper()}
+        )
+        institutions = institutions.filter(Q(name__icontains=search) | Exists(identifier))
+    if filters.get("sector"):
+        institutions = institutions.filter(sector=filters["sector"])
+    if filters.get("region"):
+        institutions = institutions.filter(region=filters["region"])
+    if filters.get("inspectorate"):
+        # EXISTS rather than a join: an institution inspected many times is one row.
+        inspected = Inspection.objects.filter(
+            institution=OuterRef("pk"), inspectorate__slug=filters["inspectorate"]
+        )
+        institutions = institutions.filter(Exists(inspected))
+    if filters.get("lead"):
+        institutions = institutions.filter(
+            Exists(
+                current_assignments().filter(institution=OuterRef("pk"), lead_id=filters["lead"])
+            )
+        )
+    if filters.get("changed"):
+        since = timezone.now() - datetime.timedelta(days=filters["changed"])
+        institutions = institutions.filter(status_changed_at__gte=since)
+    if by_status and filters.get("status"):
+        institutions = institutions.filter(status__in=filters["status"])
+    return institutions
+
+
+def status_counts(institutions: QuerySet[Institution]) -> list[tuple[TrajectoryStatus, int]]:
+    """Every status in the order of DESIGN.md's rule table, with zeros, in one query."""
+    found = dict(
+        institutions.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
+    )
+    return [(status, found.get(status.value, 0)) for status in TrajectoryStatus]
+
+
+def ordered(institutions: QuerySet[Institution], sort: str) -> QuerySet[Institution]:
+    """Sorted by a whitelisted column, then by name and pk so that pages never
+    overlap or skip a row when values tie. Missing dates go last either way."""
+    key = sort.removeprefix("-")
+    descending = sort.startswith("-")
+    if key == "status":
+        # The rule table's order (failing before improving...), not the alphabet.
+        institutions = institutions.annotate(
+            status_rank=Case(
+                *(
+                    When(status=s.value, then=Value(rank))
+                    for rank, s in enumerate(TrajectoryStatus)
+                ),
+                default=Value(len(TrajectoryStatus)),
+                output_field=IntegerField(),
+            )
+        )
+    field = F(SORT_FIELDS[key])
+    primary = field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+    tie_breaks = ["pk"] if key == "name" else ["name", "pk"]
+    return institutions.order_by(primary, *tie_breaks)
+
+
+@dataclass(frozen=True)
+class SortHeader:
+    """A sortable column heading: its link's sort value and its aria-sort."""
+
+    key: str
+    label: str
+    aria_sort: str  # "ascending", "descending" or "" when not sorted by this column
+    link_sort: str  # clicking sorts ascending, or flips the current direction
+
+
+def sort_headers(sort: str) -> list[SortHeader]:
+    labels = {
+        "name": "Name",
+        "sector": "Sector",
+        "region": "Region",
+        "inspected": "Latest inspection",
+        "status": "Status",
+        "since": "Since",
+    }
+    headers = []
+    for key, label in labels.items():
+        if sort.removeprefix("-") != key:
+            headers.append(SortHeader(key, label, "", key))
+        elif sort.startswith("-"):
+            headers.append(SortHeader(key, label, "descending", key))
+        else:
+            headers.append(SortHeader(key, label, "ascending", f"-{key}"))
+    return headers
+
+
+def shareable_query(params: QueryDict) -> QueryDict:
+    """The query string without empty parameters: what the address bar should show."""
+    kept = QueryDict(mutable=True)
+    for key, values in params.lists():
+        non_empty = [value for value in values if value.strip()]
+        if non_empty:
+            kept.setlist(key, non_empty)
+    return kept
+
+
+def with_current_leads(institutions: QuerySet[Institution]) -> QuerySet[Institution]:
+    """Each institution's current lead assignments as `current_lead_assignments`:
+    one more query for a whole page, however many rows."""
+    return institutions.prefetch_related(
+        Prefetch(
+            "lead_assignments",
+            queryset=current_assignments().select_related("lead").order_by("starts_on", "pk"),
+            to_attr="current_lead_assignments",
+        )
+    )
+
+
+@role_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """The dashboard page, or for htmx the results with the counts out of band."""
+    query = shareable_query(request.GET)
+    if not request.htmx and dict(query.lists()) != dict(request.GET.lists()):
+        # A form submitted without JavaScript sends every field, empty or not; the
+        # address people copy and share should carry only the filters in use.
+        return redirect(f"{request.path}?{query.urlencode()}" if query else request.path)
+
+    form = DashboardFilters(request.GET, FilterChoices.load())
+    filters = form.filters()
+    # The counts apply every filter except status: they say how many institutions
+    # each status link would list, and they must not all drop to zero but one when a
+    # status is picked. With statuses picked, the table total is the sum of theirs.
+    counts = status_counts(filtered(filters, by_status=False))
+    institutions = with_current_leads(ordered(filtered(filters), filters["sort"]))
+    page = Paginator(institutions, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "query": query,
+        "export_query": _without(query, "page"),
+        "counts": counts,
+        "selected_statuses": set(filters.get("status") or []),
+        "page_obj": page,
+        "institutions": page.object_list,
+        # The default order stays out of the form, and so out of shareable URLs.
+        "form_sort": "" if filters["sort"] == DEFAULT_SORT else filters["sort"],
+        "sort_headers": sort_headers(filters["sort"]),
+        "filtering": bool(_without(query, "page", "sort")),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        if form.errors:
+            # The filter form stays in the page during htmx swaps, so its errors need
+            # a whole page: the error summary, the messages by the fields, focus.
+            return HttpResponseClientRedirect(request.get_full_path())
+        response = render(request, "failwell/dashboard.html#update", context)
+        # The shareable form of the address, without the form's empty fields.
+        response["HX-Push-Url"] = f"{request.path}?{query.urlencode()}" if query else request.path
+    else:
+        response = render(request, "failwell/dashboard.html", context)
+    # The same URL answers with a fragment or a whole page: caches must tell them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+EXPORT_HEADER = (
+    "name",
+    "slug",
+    "sector",
+    "region",
+    "identifiers",
+    "status",
+    "status_since",
+    "latest_inspection_on",
+    "latest_inspectorate",
+    "latest_headline_grade",
+    "latest_headline_band",
+    "leads",
+)
+
+
+@role_required
+def export(request: HttpRequest) -> HttpResponse:
+    """The dashboard's filtered rows, every page, in its order, as a streamed CSV."""
+    form = DashboardFilters(request.GET, FilterChoices.load())
+    if not form.is_valid():
+        # The dashboard names what is wrong with these filters.
+        return redirect(f"{reverse('dashboard')}?{request.GET.urlencode()}")
+    filters = form.filters()
+    institutions = ordered(filtered(filters), filters["sort"])
+    filename = f"failwell-institutions-{timezone.localdate():%Y-%m-%d}.csv"
+    return streaming_csv_response(export_rows(institutions), filename)
+
+
+def export_rows(institutions: QuerySet[Institution]) -> Iterator[tuple]:
+    """The header, then one row per institution, read in batches of EXPORT_BATCH."""
+    yield EXPORT_HEADER
+    rows = institutions.values_list(
+        "pk",
+        "name",
+        "slug",
+        "sector",
+        "region",
+        "status",
+        "status_since",
+        "latest_inspection_on",
+        "latest_inspectorate",
+        "latest_headline_grade",
+        "latest_headline_band",
+    ).iterator(chunk_size=EXPORT_BATCH)
+    for batch in _batches(rows, EXPORT_BATCH):
+        pks = [row[0] for row in batch]
+        identifiers = identifiers_by_institution(pks)
+        leads = lead_names_by_institution(pks)
+        for pk, name, slug, sector, region, *current in batch:
+            yield (
+                name,
+                slug,
+                sector,
+                region,
+                ";".join(identifiers.get(pk, [])),
+                *current,
+                "; ".join(leads.get(pk, [])),
+            )
+
+
+def identifiers_by_institution(pks: list[int]) -> dict[int, list[str]]:
+    """ "scheme:value" strings per institution, URN first, in IdentifierScheme's order."""
+    scheme_order = {scheme: rank for rank, scheme in enumerate(IdentifierScheme.values)}
+    found: dict[int, list[tuple]] = {}
+    for institution_id, scheme, value in Identifier.objects.filter(
+        institution_id__in=pks
+    ).values_list("institution_id", "scheme", "value"):
+        found.setdefault(institution_id, []).append((scheme_order.get(scheme, 99), scheme, value))
+    return {
+        pk: [f"{scheme}:{value}" for _, scheme, value in sorted(rows)] for pk, rows in found.items()
+    }
+
+
+def lead_names_by_institution(pks: list[int]) -> dict[int, list[str]]:
+    """The names of each institution's current leads, longest-serving first."""
+    names: dict[int, list[str]] = {}
+    for institution_id, first, last, username in (
+        current_assignments()
+        .filter(institution_id__in=pks)
+        .order_by("starts_on", "pk")
+        .values_list("institution_id", "lead__first_name", "lead__last_name", "lead__username")
+    ):
+        names.setdefault(institution_id, []).append(person_name(first, last, username))
+    return names
+
+
+def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _without(query: QueryDict, *keys: str) -> QueryDict:
+    trimmed = query.copy()
+    for key in keys:
+        trimmed.pop(key, None)
+    return trimmed
