@@ -82,7 +82,8 @@ class ImportBatch:
         self._laestab: dict[str, Identifier] = {}
         self._inspections_of: dict[int, list[Inspection]] = defaultdict(list)
         self._by_reference: dict[str, Inspection] = {}
-        self._judgements: dict[int, dict[int, Judgement]] = defaultdict(dict)
+        # inspection key -> area id -> (pk, grade id) as loaded, or a Judgement once touched
+        self._judgements: dict[int, dict[int, tuple | Judgement]] = defaultdict(dict)
         self._links: dict[tuple[int, int], LineageLink] = {}
         self._new: dict[type, list] = defaultdict(list)
         self._changed: dict[type, dict[int, object]] = defaultdict(dict)
@@ -101,27 +102,31 @@ class ImportBatch:
             institution = institutions.setdefault(identifier.institution_id, identifier.institution)
             self._by_urn[identifier.value] = institution
         ids = list(institutions)
-        if keys.laestabs or ids:
-            for identifier in Identifier.objects.filter(scheme=IdentifierScheme.LAESTAB).filter(
-                Q(value__in=keys.laestabs) | Q(institution_id__in=ids)
+        if keys.laestabs:
+            for identifier in Identifier.objects.filter(
+                scheme=IdentifierScheme.LAESTAB, value__in=keys.laestabs
             ):
                 self._laestab[identifier.value] = identifier
         if self.inspectorate is not None and (ids or keys.references):
-            inspections = list(
-                Inspection.objects.filter(inspectorate=self.inspectorate).filter(
-                    Q(institution_id__in=ids) | Q(reference__in=keys.references - {""})
-                )
-            )
+            ofsted = Inspection.objects.filter(inspectorate=self.inspectorate)
+            inspections = list(ofsted.filter(institution_id__in=ids))
+            # Numbers not found on these schools may sit on another (a predecessor, or a
+            # school the file used to give them to): one more query, only for those.
+            unseen = keys.references - {""} - {inspection.reference for inspection in inspections}
+            if unseen:
+                inspections += ofsted.filter(reference__in=unseen).exclude(institution_id__in=ids)
             for inspection in inspections:
                 if inspection.institution_id in institutions:
                     inspection.institution = institutions[inspection.institution_id]
                 self._inspections_of[inspection.institution_id].append(inspection)
                 if inspection.reference:
                     self._by_reference[inspection.reference] = inspection
-            for judgement in Judgement.objects.filter(
+            # Judgements are the most numerous rows and rarely change: plain tuples,
+            # and a model instance only for one that does.
+            for pk, inspection_id, area_id, grade_id in Judgement.objects.filter(
                 inspection_id__in=[inspection.pk for inspection in inspections]
-            ):
-                self._judgements[judgement.inspection_id][judgement.area_id] = judgement
+            ).values_list("pk", "inspection_id", "area_id", "grade_id"):
+                self._judgements[inspection_id][area_id] = (pk, grade_id)
         if ids:
             for link in LineageLink.objects.filter(
                 Q(predecessor_id__in=ids) | Q(successor_id__in=ids)
@@ -346,7 +351,19 @@ class ImportBatch:
                 self._new[Judgement].append(judgement)
                 self.counts["judgements created"] += 1
                 self._touch(institution)
-            elif judgement.grade_id != grade.pk:
+                continue
+            if isinstance(judgement, tuple):
+                if judgement[1] == grade.pk:
+                    continue
+                judgement = Judgement(
+                    pk=judgement[0],
+                    inspection_id=inspection.pk,
+                    scale_id=inspection.scale_id,
+                    area_id=area_id,
+                    grade_id=judgement[1],
+                )
+                held[area_id] = judgement
+            if judgement.grade_id != grade.pk:
                 judgement.grade = grade
                 self._mark_changed(judgement)
                 self.counts["judgements updated"] += 1
