@@ -1,0 +1,475 @@
+"""Recompute throughput: how fast failwell re-evaluates every institution.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/failwell_bench \
+        uv run python bench/recompute.py --institutions 22000 --worker
+
+Builds N synthetic institutions with `manage.py generate_fixture` (in a child
+process, so its memory does not count here) in an empty database, then measures:
+
+- inline: `interventions.services.recompute_many` over every institution in
+  batches - first with no stored status history (every history is written), then
+  again with nothing changed (the nightly re-evaluation's case);
+- worker: a real `celery worker --pool=solo --concurrency=1` child process runs
+  `reevaluate_all`, timed from queueing until every institution's
+  `status_version` has moved on (each stored recompute bumps it by one).
+
+Peak memory is the process's maximum RSS and, for a few batches re-run under
+tracemalloc (which slows Python several times, so it is never timed), the peak
+Python allocation per batch. The figures go to stdout and to the "Recompute"
+section of docs/BENCHMARKS.md. The target (DESIGN issue 3): 22,000 institutions in
+under 30 s through one worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime
+import io
+import os
+import platform
+import pstats
+import re
+import resource
+import signal
+import subprocess
+import sys
+import time
+import tracemalloc
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
+DEFAULT_BROKER = "redis://127.0.0.1:6379/5"
+TARGET_INSTITUTIONS, TARGET_SECONDS = 22000, 30.0
+# England's shape, which --institutions scales: 150 councils (each with children's
+# services) and 210 trusts for every 22,510 institutions; the rest are schools.
+ENGLAND = {"councils": 150, "trusts": 210, "total": 22510}
+LOG = ROOT / "bench" / "out" / "worker.log"
+SECTION_START = "<!-- bench/recompute.py: start -->"
+SECTION_END = "<!-- bench/recompute.py: end -->"
+
+
+def main() -> int:
+    args = parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        print(
+            "Set DATABASE_URL=postgres://... : the benchmark runs on PostgreSQL.", file=sys.stderr
+        )
+        return 2
+    if args.worker:
+        # Read by settings at start-up: tasks go to Redis rather than running inline.
+        os.environ["CELERY_BROKER_URL"] = args.broker
+    else:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "failwell.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from institutions.models import Institution
+
+    call_command("migrate", verbosity=0)
+    existing = Institution.objects.count()
+    figures: dict[str, str | float | int] = {}
+    if existing and not args.reuse:
+        print(
+            f"The database already has {existing:,} institutions. Use an empty database, "
+            "or --reuse to measure on what is there.",
+            file=sys.stderr,
+        )
+        return 2
+    if not existing:
+        figures["generate_seconds"] = generate(args.institutions, args.seed)
+
+    ids = list(Institution.objects.order_by("pk").values_list("pk", flat=True))
+    rows = measure_inline(ids, args.profile)
+    rows.append(measure_tracemalloc(ids, args.trace_batches))
+    if args.worker:
+        rows.append(measure_worker(ids, args.broker, args.worker_timeout))
+
+    report = render(ids, rows, figures, args)
+    print(report)
+    if not args.no_write:
+        write_section(report)
+        print(f"Updated {BENCHMARKS.relative_to(ROOT)}.")
+    return 0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--institutions", type=positive, default=22000, help="How many to build (default 22000)."
+    )
+    parser.add_argument("--worker", action="store_true", help="Also measure a real worker.")
+    parser.add_argument("--reuse", action="store_true", help="Measure the data already there.")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--broker", default=DEFAULT_BROKER, help=f"Default {DEFAULT_BROKER}.")
+    parser.add_argument(
+        "--worker-timeout", type=positive, default=1800, help="Seconds to wait for the worker."
+    )
+    parser.add_argument(
+        "--trace-batches", type=positive, default=4, help="Batches re-run under tracemalloc."
+    )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="cProfile the first inline pass into FILE and print where the time goes.",
+    )
+    parser.add_argument("--no-write", action="store_true", help="Leave docs/BENCHMARKS.md alone.")
+    return parser.parse_args()
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive whole number")
+    return value
+
+
+# Building ------------------------------------------------------------------------
+
+
+def shape(institutions: int) -> dict[str, int]:
+    """generate_fixture's arguments for this many institutions, England's proportions."""
+    scale = institutions / ENGLAND["total"]
+    councils = max(1, round(ENGLAND["councils"] * scale))
+    trusts = max(1, round(ENGLAND["trusts"] * scale))
+    schools = institutions - 2 * councils - trusts
+    if schools < 0:
+        raise SystemExit(f"--institutions {institutions} is too small; give at least 3.")
+    return {"schools": schools, "councils": councils, "trusts": trusts}
+
+
+def generate(institutions: int, seed: int) -> float:
+    arguments = [f"--{name}={value}" for name, value in shape(institutions).items()]
+    command = [sys.executable, "manage.py", "generate_fixture", f"--seed={seed}", *arguments]
+    print("$ " + " ".join(command[1:]), file=sys.stderr)
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True)
+    return time.perf_counter() - started
+
+
+# Measuring -----------------------------------------------------------------------
+
+
+def batches(ids: list[int]):
+    from interventions.services import BATCH_SIZE
+
+    for start in range(0, len(ids), BATCH_SIZE):
+        yield ids[start : start + BATCH_SIZE]
+
+
+def max_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def measure_inline(ids: list[int], profile_path: str | None) -> list[dict]:
+    from interventions.models import TrajectoryAssessment
+    from interventions.services import recompute_many
+
+    rows = []
+    for attempt in (1, 2):
+        had_history = TrajectoryAssessment.objects.exists()
+        label = "inline, histories unchanged" if had_history else "inline, writing every history"
+        profiler = cProfile.Profile() if profile_path and attempt == 1 else None
+        timer = QueryTimer() if profiler else None
+        load = os.getloadavg()[0]
+        cpu_before = cpu_seconds()
+        started = time.perf_counter()
+        if profiler:
+            from django.db import connection
+
+            with connection.execute_wrapper(timer):
+                profiler.enable()
+                for batch in batches(ids):
+                    recompute_many(batch)
+                profiler.disable()
+        else:
+            for batch in batches(ids):
+                recompute_many(batch)
+        elapsed = time.perf_counter() - started
+        rows.append(
+            {
+                "phase": label + (" (profiled)" if profiler else ""),
+                "seconds": elapsed,
+                "cpu": cpu_seconds() - cpu_before,
+                "load": load,
+                "rate": len(ids) / elapsed,
+                "memory": f"max RSS {max_rss_mb():.0f} MB",
+            }
+        )
+        print(f"{rows[-1]['phase']}: {elapsed:.1f} s", file=sys.stderr)
+        if profiler:
+            report_profile(profiler, timer, profile_path, elapsed)
+    return rows
+
+
+def measure_tracemalloc(ids: list[int], count: int) -> dict:
+    from interventions.services import recompute_many
+
+    peaks = []
+    for batch in list(batches(ids))[:count]:
+        tracemalloc.start()
+        recompute_many(batch)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    return {
+        "phase": f"tracemalloc, {len(peaks)} batches",
+        "seconds": None,
+        "cpu": None,
+        "load": None,
+        "rate": None,
+        "memory": f"peak {max(peaks) / 2**20:.0f} MB per batch",
+    }
+
+
+def measure_worker(ids: list[int], broker: str, timeout: int) -> dict:
+    """Time a real worker's `reevaluate_all`, from queueing until every status is stored."""
+    from django.db.models import Sum
+
+    from failwell.celery import app
+    from institutions.models import Institution
+    from interventions.services import mark_all_dirty
+    from interventions.tasks import reevaluate_all
+
+    app.control.purge()  # leftovers of an interrupted run would be counted
+    name = f"bench-{os.getpid()}@{platform.node()}"
+    LOG.parent.mkdir(exist_ok=True)
+    log = LOG.open("w")  # noqa: SIM115 - closed below
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "failwell",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            f"--hostname={name}",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "CELERY_BROKER_URL": broker},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for_worker(app, name, worker)
+
+        def versions() -> int:
+            return Institution.objects.aggregate(total=Sum("status_version"))["total"] or 0
+
+        def done() -> bool:
+            # Every recompute bumps status_version; a recompute that found nothing to
+            # write may one day skip that, but it always clears the dirty flag.
+            if not Institution.objects.needing_recompute().exists():
+                return True
+            return versions() - before >= len(ids)
+
+        mark_all_dirty()
+        before = versions()
+        cpu_before = worker_cpu_seconds(worker.pid)
+        load = os.getloadavg()[0]
+        started = time.perf_counter()
+        reevaluate_all.delay()
+        while not done():
+            if time.perf_counter() - started > timeout:
+                raise SystemExit(
+                    f"The worker did not finish in {timeout} s; see bench/out/worker.log"
+                )
+            if worker.poll() is not None:
+                raise SystemExit("The worker stopped; see bench/out/worker.log")
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        cpu = worker_cpu_seconds(worker.pid) - cpu_before
+        peak = worker_peak_mb(worker.pid)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+        log.close()
+    print(f"worker: {elapsed:.1f} s", file=sys.stderr)
+    return {
+        "phase": "worker (solo pool, 1 process), reevaluate_all",
+        "seconds": elapsed,
+        "cpu": cpu,
+        "load": load,
+        "rate": len(ids) / elapsed,
+        "memory": f"worker peak RSS {peak:.0f} MB",
+    }
+
+
+def wait_for_worker(app, name: str, worker: subprocess.Popen, timeout: float = 60) -> None:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if worker.poll() is not None:
+            raise SystemExit("The worker failed to start; see bench/out/worker.log")
+        if app.control.ping(destination=[name], timeout=1.0):
+            return
+    raise SystemExit("The worker did not answer a ping within a minute; see bench/out/worker.log")
+
+
+def worker_cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a child process so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def worker_peak_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmHWM:\s+(\d+) kB", status)
+    return int(match.group(1)) / 1024 if match else float("nan")
+
+
+class QueryTimer:
+    """Time spent in SQL by statement shape: verb and first table."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.counts: dict[str, int] = defaultdict(int)
+
+    def __call__(self, execute, sql, params, many, context):
+        verb = sql.split(None, 1)[0].upper() if sql.strip() else "?"
+        table = re.search(r'(?:FROM|INTO|UPDATE)\s+"(\w+)"', sql)
+        key = f"{verb} {table.group(1) if table else ''}".strip()
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds[key] += time.perf_counter() - started
+            self.counts[key] += 1
+
+
+def report_profile(profiler: cProfile.Profile, timer: QueryTimer, path: str, total: float) -> None:
+    profiler.dump_stats(path)
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(r"interventions|institutions|psycopg", 25)
+    stats.sort_stats("tottime").print_stats(15)
+    print(out.getvalue(), file=sys.stderr)
+    print(f"SQL by statement (of {total:.1f} s, profiled):", file=sys.stderr)
+    for key, seconds in sorted(timer.seconds.items(), key=lambda item: -item[1]):
+        print(f"  {seconds:8.2f} s {timer.counts[key]:>8,}x  {key}", file=sys.stderr)
+
+
+# Reporting -----------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    model = re.search(r"model name\s*:\s*(.+)", cpuinfo)
+    meminfo = Path("/proc/meminfo").read_text()
+    memory = re.search(r"MemTotal:\s+(\d+) kB", meminfo)
+    return (
+        f"{os.cpu_count()} CPUs ({model.group(1).strip() if model else 'unknown CPU'}), "
+        f"{int(memory.group(1)) / 2**20:.1f} GiB memory, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
+
+
+def database() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        version = cursor.fetchone()[0]
+    return f"PostgreSQL {version.split()[0]} on {connection.settings_dict['HOST'] or 'localhost'}"
+
+
+def render(ids: list[int], rows: list[dict], figures: dict, args) -> str:
+    from django.db.models import Count
+
+    from institutions.models import Inspection, Institution
+    from interventions.models import Evidence, Intervention, TrajectoryAssessment
+
+    n = len(ids)
+    worker = next((row for row in rows if row["phase"].startswith("worker")), None)
+    scaled = worker["seconds"] * TARGET_INSTITUTIONS / n if worker else None
+    lines = [
+        f"Measured {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z} on {machine()}; "
+        f"{database()}.",
+        "",
+        "    " + command_line(args),
+        "",
+        f"{n:,} institutions ({sectors(Institution, Count)}); "
+        f"{Inspection.objects.count():,} inspections, {Intervention.objects.count():,} "
+        f"interventions, {Evidence.objects.count():,} evidence rows, "
+        f"{TrajectoryAssessment.objects.count():,} stored assessments after the run.",
+        "",
+        "| phase | wall time | institutions/s | Python CPU | load before | memory |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    if "generate_seconds" in figures:
+        lines.append(
+            f"| generate_fixture (child process) | {figures['generate_seconds']:.1f} s | | | | |"
+        )
+    for row in rows:
+        seconds = f"{row['seconds']:.1f} s" if row["seconds"] is not None else ""
+        rate = f"{row['rate']:,.0f}" if row["rate"] is not None else ""
+        cpu = f"{row['cpu']:.1f} s" if row["cpu"] is not None else ""
+        load = f"{row['load']:.1f}" if row["load"] is not None else ""
+        lines.append(f"| {row['phase']} | {seconds} | {rate} | {cpu} | {load} | {row['memory']} |")
+    lines += [
+        "",
+        "Python CPU is the measuring process's (inline) or the worker's own CPU time; the "
+        "rest of the wall time is PostgreSQL, round trips and commits, or other work on "
+        "the machine (the load average before each phase says how busy it was).",
+        "",
+    ]
+    if worker:
+        verdict = "meets" if scaled < TARGET_SECONDS else "misses"
+        lines.append(
+            f"Target: {TARGET_INSTITUTIONS:,} institutions in under {TARGET_SECONDS:.0f} s "
+            f"through one worker. At the worker's rate that is {scaled:.1f} s: the target "
+            f"**{verdict}**."
+        )
+    else:
+        lines.append("No worker measured (run with --worker).")
+    return "\n".join(lines)
+
+
+def sectors(model, count) -> str:
+    by_sector = model.objects.values_list("sector").annotate(n=count("pk")).order_by("-n")
+    return ", ".join(f"{n:,} {sector}" for sector, n in by_sector)
+
+
+def command_line(args) -> str:
+    parts = ["uv run python bench/recompute.py", f"--institutions {args.institutions}"]
+    if args.worker:
+        parts.append("--worker")
+    if args.reuse:
+        parts.append("--reuse")
+    return " ".join(parts)
+
+
+def write_section(report: str) -> None:
+    """Replace this script's part of docs/BENCHMARKS.md, leaving everything else alone."""
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
+    block = f"{SECTION_START}\n{report}\n{SECTION_END}"
+    if SECTION_START in text and SECTION_END in text:
+        before, rest = text.split(SECTION_START, 1)
+        after = rest.split(SECTION_END, 1)[1]
+        text = before + block + after
+    else:
+        text = text.rstrip("\n") + "\n\n## Recompute throughput\n\n" + block + "\n"
+    BENCHMARKS.parent.mkdir(exist_ok=True)
+    BENCHMARKS.write_text(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
