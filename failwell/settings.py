@@ -5,11 +5,13 @@ tasks run inline. Turning DEBUG off switches to production rules, under which a
 missing SECRET_KEY or ALLOWED_HOSTS stops start-up with a message saying which.
 """
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -70,6 +72,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials.apps.SimpleAppConfig",
+    "simple_history",
+    "axes",
+    "csp",
     "failwell",
     "institutions",
     "interventions",
@@ -85,6 +90,11 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Records request.user as the author of every history row a request writes.
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "failwell.urls"
@@ -134,6 +144,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes checks for a lockout before any other backend is asked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
@@ -194,6 +209,67 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
     },
 }
+
+# Audit trail (django-simple-history): every tracked write keeps a history row with
+# its author; the admin shows it but may not "revert", which would rewrite evidence
+# in place and skip the checks a change has to pass.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Security ----------------------------------------------------------------------
+
+# A session lasts a working day from sign-in (8 hours) and ends when the browser
+# closes, whichever is first.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_HTTPONLY = True
+# No script reads the CSRF cookie: forms send the hidden field and htmx sends the
+# token from the hx-headers attribute on <body>, so the cookie can be HttpOnly.
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+if not DEBUG:
+    # TLS ends at the proxy in front of the web replicas, which must set
+    # X-Forwarded-Proto (and drop any a client sends).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # The container's own health check asks over plain HTTP from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# Content-Security-Policy (django-csp): our own files only, no inline script or
+# style and no eval. The templates have none (see templates/base.html), htmx reads
+# its settings from a meta tag with allowEval off, and GOV.UK Frontend starts from
+# static/js/failwell.js. img-src allows data: for the admin's and GOV.UK's icons.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
+
+# Sign-in throttling (django-axes): five failures for one username from one address
+# lock that pair out for 15 minutes; a successful sign-in clears the count. Behind a
+# proxy every request comes from the proxy's address, so a lockout then holds the
+# username from everywhere - stricter, never looser.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "failwell.views.locked_out"
+# No start-up banner on every manage.py command; failures and lockouts are still logged.
+AXES_VERBOSE = False
 
 LOGGING = {
     "version": 1,

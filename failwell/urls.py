@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import path
 from django.views.generic import RedirectView
 
-from failwell import dashboard, health, views
+from failwell import audit, dashboard, health, views
 
 urlpatterns = [
     # One sign-in page for the whole site: the admin's own login sends people to it,
@@ -10,6 +10,11 @@ urlpatterns = [
     path("admin/login/", RedirectView.as_view(pattern_name="login", query_string=True)),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
+    path(
+        "institutions/<slug:slug>/history/",
+        audit.institution_history,
+        name="institution-history",
+    ),
     path("accounts/login/", views.SignInView.as_view(), name="login"),
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="dashboard"),

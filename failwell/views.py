@@ -1,9 +1,12 @@
 """Signing in and out. Every other page needs a signed-in user."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 
 
 class SignInForm(AuthenticationForm):
@@ -30,6 +33,32 @@ class SignInForm(AuthenticationForm):
 
 class SignInView(LoginView):
     form_class = SignInForm
+
+
+def locked_out(
+    request: HttpRequest, original_response: HttpResponse | None = None, credentials=None
+) -> HttpResponse:
+    """The sign-in page saying the account is locked, with 429 Too Many Requests.
+
+    django-axes calls this (AXES_LOCKOUT_CALLABLE) instead of its plain-text
+    response once a username has failed too often from one address, so a locked-out
+    person sees the usual page, in the usual error summary, and what to do next.
+    """
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    # An unbound form keeps the username typed; binding it would validate it, and
+    # validating tries the password again.
+    form = SignInForm(request, initial={"username": request.POST.get("username", "")})
+    form.cleaned_data = {}
+    form.add_error(
+        None,
+        ValidationError(
+            f"There have been too many failed attempts to sign in to this account. "
+            f"Wait {minutes} minutes and try again, or ask a failwell administrator "
+            f"to unlock it."
+        ),
+    )
+    context = {"form": form, "next": request.POST.get("next", request.GET.get("next", ""))}
+    return render(request, "registration/login.html", context, status=429)
 
 
 class SignOutView(LogoutView):

@@ -3,6 +3,8 @@
 A rating scale that inspections use is shown read-only, grades and areas included:
 past ratings must keep the meaning they were given, so a change makes a new
 version (`RatingScale.new_version`) through the "Create new version" page.
+Institutions, lineage links, lead assignments and inspections show their audit
+trail under "History" (django-simple-history), with who changed what.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     EvaluationArea,
@@ -87,7 +90,7 @@ class LeadAssignmentInline(admin.TabularInline):
 
 
 @admin.register(Institution)
-class InstitutionAdmin(admin.ModelAdmin):
+class InstitutionAdmin(SimpleHistoryAdmin):
     list_display = ["name", "sector", "region", "local_authority", "status", "status_since"]
     list_filter = ["sector", "region", "status", "needs_recompute"]
     search_fields = ["name", "slug", "local_authority", "identifiers__value"]
@@ -148,7 +151,7 @@ class InstitutionAdmin(admin.ModelAdmin):
 
 
 @admin.register(LineageLink)
-class LineageLinkAdmin(admin.ModelAdmin):
+class LineageLinkAdmin(SimpleHistoryAdmin):
     list_display = ["predecessor", "successor", "kind", "linked_on"]
     list_filter = ["kind"]
     list_select_related = ["predecessor", "successor"]
@@ -163,7 +166,7 @@ class LineageLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(LeadAssignment)
-class LeadAssignmentAdmin(admin.ModelAdmin):
+class LeadAssignmentAdmin(SimpleHistoryAdmin):
     list_display = ["lead", "institution", "starts_on", "ends_on"]
     list_filter = ["institution__sector"]
     list_select_related = ["lead", "institution"]
@@ -531,7 +534,7 @@ class InspectionForm(forms.ModelForm):
 
 
 @admin.register(Inspection)
-class InspectionAdmin(admin.ModelAdmin):
+class InspectionAdmin(SimpleHistoryAdmin):
     form = InspectionForm
     list_display = [
         "inspected_on",

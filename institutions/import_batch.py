@@ -25,6 +25,7 @@ from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from institutions.imports import (
     CsvTable,
@@ -422,29 +423,37 @@ class ImportBatch:
     # Writing -------------------------------------------------------------
 
     def flush(self) -> None:
-        """Write every change of the batch in bulk (call inside a savepoint)."""
+        """Write every change of the batch in bulk (call inside a savepoint).
+
+        Through django-simple-history's bulk helpers, so each created or changed row
+        also gets its audit-trail row (bulk statements send no signals).
+        """
         now = timezone.now()
         new_institutions = self._new[Institution]
         self._give_slugs(new_institutions)
-        Institution.objects.bulk_create(new_institutions)
+        bulk_create_with_history(new_institutions, Institution)
         changed_institutions = list(self._changed[Institution].values())
         for institution in changed_institutions:
             institution.updated_at = now
-        Institution.objects.bulk_update(changed_institutions, [*SCHOOL_FIELDS, "updated_at"])
+        bulk_update_with_history(changed_institutions, Institution, [*SCHOOL_FIELDS, "updated_at"])
 
         self._create(Identifier, "institution")
-        Identifier.objects.bulk_update(
-            self._resync(self._changed[Identifier].values(), "institution"), ["institution"]
+        bulk_update_with_history(
+            self._resync(self._changed[Identifier].values(), "institution"),
+            Identifier,
+            ["institution"],
         )
         self._create(Inspection, "institution")
-        Inspection.objects.bulk_update(
-            self._resync(self._changed[Inspection].values(), "institution"), INSPECTION_FIELDS
+        bulk_update_with_history(
+            self._resync(self._changed[Inspection].values(), "institution"),
+            Inspection,
+            INSPECTION_FIELDS,
         )
         self._create(Judgement, "inspection")
-        Judgement.objects.bulk_update(list(self._changed[Judgement].values()), ["grade"])
+        bulk_update_with_history(list(self._changed[Judgement].values()), Judgement, ["grade"])
         self._create(LineageLink, "predecessor", "successor")
-        LineageLink.objects.bulk_update(
-            list(self._changed[LineageLink].values()), ["kind", "linked_on"]
+        bulk_update_with_history(
+            list(self._changed[LineageLink].values()), LineageLink, ["kind", "linked_on"]
         )
 
         dirty = {pk for pk in self._dirty if pk > 0} | {
@@ -460,7 +469,7 @@ class ImportBatch:
             connection.check_constraints()
 
     def _create(self, model, *relations: str) -> None:
-        model.objects.bulk_create(self._resync(self._new[model], *relations))
+        bulk_create_with_history(self._resync(self._new[model], *relations), model)
 
     @staticmethod
     def _resync(objects: Iterable, *relations: str) -> list:

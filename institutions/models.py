@@ -17,6 +17,7 @@ from django.db.models.functions import Lower
 from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Band(models.TextChoices):
@@ -104,6 +105,23 @@ class TrajectoryStatus(models.TextChoices):
 institutions_marked_dirty = Signal()
 
 
+# Institution fields written by the recompute pipeline and the dirty flag, never by
+# a person: kept out of the audit trail (see Institution.history).
+COMPUTED_FIELDS = [
+    "status",
+    "status_since",
+    "status_version",
+    "status_changed_at",
+    "latest_inspection_on",
+    "latest_inspectorate",
+    "latest_headline_band",
+    "latest_headline_grade",
+    "needs_recompute",
+    "marked_dirty_at",
+    "updated_at",
+]
+
+
 class InstitutionQuerySet(models.QuerySet):
     def by_identifier(self, scheme: str, value: str) -> InstitutionQuerySet:
         return self.filter(identifiers__scheme=scheme, identifiers__value=value)
@@ -175,6 +193,10 @@ class Institution(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = InstitutionQuerySet.as_manager()
+    # The audit trail of what people and imports wrote. The computed trajectory
+    # fields are left out: the recompute writes them with QuerySet.update, which
+    # records nothing, and their history is TrajectoryAssessment's rows.
+    history = HistoricalRecords(excluded_fields=COMPUTED_FIELDS)
 
     class Meta:
         ordering = ["name"]
@@ -255,6 +277,8 @@ class Identifier(models.Model):
     scheme = models.CharField(max_length=20, choices=IdentifierScheme.choices)
     value = models.CharField(max_length=50)
 
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["scheme", "value"], name="identifier_unique_in_scheme"),
@@ -287,6 +311,8 @@ class LineageLink(models.Model):
     )
     kind = models.CharField(max_length=30, choices=LineageKind.choices)
     linked_on = models.DateField()
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [
@@ -530,6 +556,7 @@ class Inspection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = InspectionQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-inspected_on", "-pk"]
@@ -632,6 +659,8 @@ class Judgement(models.Model):
     area = models.ForeignKey(EvaluationArea, on_delete=models.PROTECT, related_name="judgements")
     grade = models.ForeignKey(Grade, on_delete=models.PROTECT, related_name="+")
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["area__position"]
         constraints = [
@@ -690,6 +719,8 @@ class LeadAssignment(models.Model):
     )
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-starts_on"]

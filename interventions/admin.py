@@ -4,7 +4,8 @@ the computed trajectory assessments.
 Evidence is never deleted, here either: the admin has no delete permission for it,
 and "Retract" asks for a reason and calls `Evidence.retract`, so the entry stays in
 the history with why it no longer counts. Trajectory assessments are written only
-by the recompute pipeline and are shown read-only.
+by the recompute pipeline and are shown read-only. Interventions, milestones and
+evidence show their audit trail under "History" (django-simple-history).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.text import Truncator
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
     Evidence,
@@ -48,7 +50,7 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Intervention)
-class InterventionAdmin(admin.ModelAdmin):
+class InterventionAdmin(SimpleHistoryAdmin):
     list_display = [
         "institution",
         "type",
@@ -76,7 +78,7 @@ class InterventionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(admin.ModelAdmin):
+class MilestoneAdmin(SimpleHistoryAdmin):
     list_display = ["title", "intervention", "due_on", "status", "achieved_on"]
     list_filter = ["status", "intervention__type"]
     search_fields = ["title", "intervention__institution__name"]
@@ -126,7 +128,7 @@ class RetractionForm(forms.Form):
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(admin.ModelAdmin):
+class EvidenceAdmin(SimpleHistoryAdmin):
     list_display = [
         "observed_on",
         "institution",

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from institutions.models import Institution, TrajectoryStatus
 
@@ -68,6 +69,8 @@ class Intervention(models.Model):
         null=True, blank=True, help_text="Leave blank to use the intervention type's default."
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-started_on", "-pk"]
@@ -160,6 +163,9 @@ class Milestone(models.Model):
     achieved_on = models.DateField(null=True, blank=True)
     notes = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # updated_at is left out: the history row's own date says when.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["due_on", "pk"]
@@ -260,6 +266,8 @@ class Evidence(models.Model):
     retraction_reason = models.TextField(blank=True)
 
     objects = EvidenceQuerySet.as_manager()
+    # A retraction is a change like any other: its row shows the before and after.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-observed_on", "-pk"]
@@ -345,7 +353,12 @@ class Evidence(models.Model):
         self.retracted_at = timezone.now()
         self.retracted_by = by
         self.retraction_reason = reason.strip()
-        self.save(update_fields=["retracted_at", "retracted_by", "retraction_reason"])
+        # The audit trail names whoever retracted, also outside a request (a command).
+        self._history_user = by
+        try:
+            self.save(update_fields=["retracted_at", "retracted_by", "retraction_reason"])
+        finally:
+            del self._history_user
 
     def delete(self, *args, **kwargs):
         raise PermissionError("Evidence is never deleted; retract it with a reason instead.")

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Model
+from simple_history.utils import bulk_create_with_history
 
 from institutions.models import (
     EvaluationArea,
@@ -245,7 +246,8 @@ class _Loader:
         pending: list[Evidence] = []
         for evidence in spec.evidence:
             self._evidence(institution, evidence, interventions, stored_evidence, pending)
-        Evidence.objects.bulk_create(pending)
+        # With its audit-trail rows: a bulk insert sends no signals.
+        bulk_create_with_history(pending, Evidence)
 
     def _inspection(
         self, institution: Institution, spec: InspectionSpec, stored: dict[tuple, Inspection]
