@@ -24,6 +24,7 @@ from institutions.models import BAND_RANKS, Institution
 from interventions.history import lineages, load_histories
 from interventions.models import MethodSettings, TrajectoryAssessment
 from interventions.trajectory import (
+    METHOD_VERSION,
     Assessment,
     History,
     InspectionFact,
@@ -177,7 +178,10 @@ class RecomputeResult:
     written: bool  # False when a newer result had already been written
 
 
-def _rows(assessments: list[Assessment]) -> list[tuple]:
+Row = tuple  # (as_of, status, reasons as dicts, method_version): a stored assessment
+
+
+def _rows(assessments: list[Assessment]) -> list[Row]:
     return [
         (a.as_of, a.status, [r.as_dict() for r in a.reasons], a.method_version) for a in assessments
     ]
@@ -208,15 +212,15 @@ def latest_inspection(history: History, as_of: datetime.date) -> InspectionFact 
     )
 
 
-def status_since(assessments: list[Assessment]) -> datetime.date:
+def status_since(rows: list[Row]) -> datetime.date:
     """When the current status began: rows whose reasons changed but not the status
     (an indicator signalling month after month) don't restart it."""
-    since = assessments[-1]
-    for assessment in reversed(assessments):
-        if assessment.status != since.status:
+    since = rows[-1]
+    for row in reversed(rows):
+        if row[1] != since[1]:
             break
-        since = assessment
-    return since.as_of
+        since = row
+    return since[0]
 
 
 def replay_for(institution_id: int, as_of: datetime.date | None = None) -> list[Assessment]:
@@ -225,65 +229,139 @@ def replay_for(institution_id: int, as_of: datetime.date | None = None) -> list[
     return _replay(history, as_of or timezone.localdate(), thresholds())
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a recompute read of the institution: to compare against, and to
+    compare-and-set with."""
+
+    status: str
+    version: int
+    dirty_at: datetime.datetime | None
+    needs_recompute: bool
+    shown: tuple  # the denormalised fields the recompute writes, as stored
+
+
+SHOWN_FIELDS = (
+    "status",
+    "status_since",
+    "latest_inspection_on",
+    "latest_inspectorate",
+    "latest_headline_band",
+    "latest_headline_grade",
+)
+
+
 def recompute_many(
     institution_ids: Iterable[int], as_of: datetime.date | None = None
 ) -> list[RecomputeResult]:
     """Recompute and store the status and status history of these institutions.
 
-    Idempotent: replaying the same data writes nothing new. Compare-and-set on
+    Idempotent: replaying the same data writes nothing. Compare-and-set on
     `status_version` means a slower task that read older data never overwrites a
     newer result; the dirty flag is cleared only if no write re-flagged the
-    institution after this recompute read it.
+    institution after this recompute read it. Each batch is one transaction.
     """
     as_of = as_of or timezone.localdate()
     method_thresholds = thresholds()
     results: list[RecomputeResult] = []
     ids = list(institution_ids)
     for start in range(0, len(ids), BATCH_SIZE):
-        batch = ids[start : start + BATCH_SIZE]
-        snapshot = {
-            pk: (status, version, dirty_at)
-            for pk, status, version, dirty_at in Institution.objects.filter(
-                pk__in=batch
-            ).values_list("pk", "status", "status_version", "marked_dirty_at")
-        }
-        histories = load_histories(snapshot)
-        stored: dict[int, list[tuple]] = {pk: [] for pk in snapshot}
-        for row in (
-            TrajectoryAssessment.objects.filter(institution_id__in=snapshot)
-            .order_by("institution_id", "as_of", "computed_at", "pk")
-            .values_list("institution_id", "as_of", "status", "reasons", "method_version")
-        ):
-            stored[row[0]].append(row[1:])
-        for pk, history in histories.items():
-            old_status, version, dirty_at = snapshot[pk]
-            assessments = _replay(history, as_of, method_thresholds)
-            latest = latest_inspection(history, as_of)
-            written = _store(pk, version, dirty_at, assessments, stored[pk], latest)
-            results.append(RecomputeResult(pk, old_status, assessments[-1].status, written))
+        with transaction.atomic():
+            results += _recompute_batch(ids[start : start + BATCH_SIZE], as_of, method_thresholds)
     return results
 
 
-@transaction.atomic
+def _recompute_batch(
+    batch: list[int], as_of: datetime.date, method_thresholds: Thresholds
+) -> list[RecomputeResult]:
+    snapshots = {
+        pk: _Snapshot(shown[0], version, dirty_at, dirty, tuple(shown))
+        for pk, version, dirty_at, dirty, *shown in Institution.objects.filter(
+            pk__in=batch
+        ).values_list("pk", "status_version", "marked_dirty_at", "needs_recompute", *SHOWN_FIELDS)
+    }
+    histories = load_histories(snapshots)
+    stored: dict[int, list[Row]] = {pk: [] for pk in snapshots}
+    for pk, *row in (
+        TrajectoryAssessment.objects.filter(institution_id__in=snapshots)
+        .order_by("institution_id", "as_of", "computed_at", "pk")
+        .values_list("institution_id", "as_of", "status", "reasons", "method_version")
+    ):
+        stored[pk].append(tuple(row))
+
+    results, new_assessments = [], []
+    for pk, history in histories.items():
+        snapshot, old_rows = snapshots[pk], stored[pk]
+        rows = _status_history(history, as_of, method_thresholds, snapshot, old_rows)
+        latest = latest_inspection(history, as_of)
+        shown = (
+            rows[-1][1],
+            status_since(rows),
+            latest.inspected_on if latest else None,
+            latest.inspectorate if latest else "",
+            (latest.band or "") if latest else "",
+            latest.grade if latest else "",
+        )
+        if rows == old_rows and shown == snapshot.shown and not snapshot.needs_recompute:
+            results.append(RecomputeResult(pk, snapshot.status, snapshot.status, False))
+            continue
+        created = _store(pk, snapshot.version, snapshot.dirty_at, rows, old_rows, shown)
+        new_assessments += created or []
+        results.append(RecomputeResult(pk, snapshot.status, rows[-1][1], created is not None))
+    TrajectoryAssessment.objects.bulk_create(new_assessments)
+    return results
+
+
+def _status_history(
+    history: History,
+    as_of: datetime.date,
+    method_thresholds: Thresholds,
+    snapshot: _Snapshot,
+    old_rows: list[Row],
+) -> list[Row]:
+    """The institution's status history up to as_of.
+
+    When nothing recorded has changed since the stored history was made (not
+    flagged, same method version), only time has passed - a grace window or a
+    recovery period may have run out - so only the days after the last stored row
+    are assessed. Otherwise the whole history is replayed.
+    """
+    if (
+        snapshot.needs_recompute
+        or not old_rows
+        or old_rows[-1][3] != METHOD_VERSION
+        or old_rows[-1][0] > as_of  # evaluating an earlier date: replay it all
+    ):
+        return _rows(_replay(history, as_of, method_thresholds))
+    rows = list(old_rows)
+    for row in _rows(replay(history, as_of, method_thresholds, after=old_rows[-1][0])):
+        if row[1:3] != rows[-1][1:3]:
+            rows.append(row)
+    return rows
+
+
 def _store(
     institution_id: int,
     version: int,
     dirty_at: datetime.datetime | None,
-    assessments: list[Assessment],
-    stored: list[tuple],
-    latest: InspectionFact | None = None,
-) -> bool:
-    current = assessments[-1]
+    rows: list[Row],
+    old_rows: list[Row],
+    shown: tuple,
+) -> list[TrajectoryAssessment] | None:
+    """Write the status if no newer result got there first (compare-and-set), delete
+    the stored history from where it differs, and return the rows to create; None
+    when another recompute had already written a newer result."""
+    status, since, latest_on, latest_inspectorate, latest_band, latest_grade = shown
     claimed = Institution.objects.filter(pk=institution_id, status_version=version).update(
-        status=current.status,
-        status_since=status_since(assessments),
+        status=status,
+        status_since=since,
         status_changed_at=Case(
-            When(status=current.status, then=F("status_changed_at")), default=Value(timezone.now())
+            When(status=status, then=F("status_changed_at")), default=Value(timezone.now())
         ),
-        latest_inspection_on=latest.inspected_on if latest else None,
-        latest_inspectorate=latest.inspectorate if latest else "",
-        latest_headline_band=(latest.band or "") if latest else "",
-        latest_headline_grade=latest.grade if latest else "",
+        latest_inspection_on=latest_on,
+        latest_inspectorate=latest_inspectorate,
+        latest_headline_band=latest_band,
+        latest_headline_grade=latest_grade,
         status_version=F("status_version") + 1,
         needs_recompute=Case(
             When(
@@ -294,29 +372,26 @@ def _store(
         ),
     )
     if not claimed:
-        return False
-    new_rows = _rows(assessments)
+        return None
     same = 0
-    while same < min(len(stored), len(new_rows)) and stored[same] == new_rows[same]:
+    while same < min(len(old_rows), len(rows)) and old_rows[same] == rows[same]:
         same += 1
-    if same < len(stored):
+    if same < len(old_rows):
         # The history changed from this point on (a backdated inspection, a
         # retraction): what follows is replaced by the replay.
-        first_changed = stored[same][0]
         TrajectoryAssessment.objects.filter(
-            institution_id=institution_id, as_of__gte=first_changed
+            institution_id=institution_id, as_of__gte=old_rows[same][0]
         ).delete()
-    TrajectoryAssessment.objects.bulk_create(
+    return [
         TrajectoryAssessment(
             institution_id=institution_id,
-            as_of=as_of,
-            status=status,
+            as_of=row_as_of,
+            status=row_status,
             reasons=reasons,
             method_version=method_version,
         )
-        for as_of, status, reasons, method_version in new_rows[same:]
-    )
-    return True
+        for row_as_of, row_status, reasons, method_version in rows[same:]
+    ]
 
 
 def recompute(institution_id: int, as_of: datetime.date | None = None) -> RecomputeResult | None:

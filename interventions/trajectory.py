@@ -492,18 +492,28 @@ def change_dates(
 
 
 def replay(
-    history: History, until: datetime.date, thresholds: Thresholds = Thresholds()
+    history: History,
+    until: datetime.date,
+    thresholds: Thresholds = Thresholds(),
+    after: datetime.date | None = None,
 ) -> list[Assessment]:
     """assess() at each change date; keep an Assessment only when status or reasons differ
     from the previous kept one. The result is the institution's status history.
 
     A history with nothing dated by `until` gives one `unknown` assessment as of
-    `until`, so every institution's status history has at least one row.
+    `until`, so every institution's status history has at least one row. With
+    `after`, only the change dates after it are assessed (and the list may be
+    empty): for carrying a stored history forward when only time has passed.
     """
     _check_date(until, "until")
     prepared = _Prepared(history)
+    days = _change_dates(prepared, until, thresholds)
+    if after is not None:
+        days = [day for day in days if day > after]
+    elif not days:
+        days = [until]
     kept: list[Assessment] = []
-    for day in _change_dates(prepared, until, thresholds) or [until]:
+    for day in days:
         assessment = _Assessment(prepared, day, thresholds).run()
         if kept and (kept[-1].status, kept[-1].reasons) == (
             assessment.status,

@@ -73,17 +73,23 @@ def test_a_backdated_inspection_rewrites_the_history_from_its_date_only():
     assert TrajectoryAssessment.objects.filter(pk=first_row.pk).exists()
 
 
+def write_computed_earlier(school, snapshot: Institution):
+    """Store what a recompute that read `snapshot` (and the history now) would store."""
+    rows = services._rows(services.replay_for(school.pk, TODAY))
+    shown = (rows[-1][1], services.status_since(rows), None, "", "", "")
+    return services._store(
+        school.pk, snapshot.status_version, snapshot.marked_dirty_at, rows, [], shown
+    )
+
+
 def test_a_late_result_computed_from_older_data_is_not_written():
     school = make_institution()
     make_inspection(school, overall="Good", on=datetime.date(2012, 1, 10))
-    stale_version = Institution.objects.get(pk=school.pk).status_version
-    stale = services.replay_for(school.pk, TODAY)
+    stale = Institution.objects.get(pk=school.pk)
     make_inspection(school, overall="Inadequate", on=datetime.date(2016, 3, 1))
     services.recompute(school.pk, TODAY)
 
-    written = services._store(school.pk, stale_version, None, stale, [])
-
-    assert written is False
+    assert write_computed_earlier(school, stale) is None
     school.refresh_from_db()
     assert school.status == "failing"
 
@@ -92,11 +98,9 @@ def test_a_write_during_a_recompute_keeps_the_institution_flagged():
     school = make_institution()
     make_inspection(school, overall="Good", on=datetime.date(2012, 1, 10))
     snapshot = Institution.objects.get(pk=school.pk)
-    assessments = services.replay_for(school.pk, TODAY)
     services.mark_dirty([school.pk])  # a write lands while the recompute is running
 
-    services._store(school.pk, snapshot.status_version, snapshot.marked_dirty_at, assessments, [])
-
+    assert write_computed_earlier(school, snapshot) is not None
     school.refresh_from_db()
     assert school.status == "not_failing"
     assert school.needs_recompute
@@ -151,15 +155,47 @@ def test_recompute_keeps_the_latest_inspection_and_when_the_status_changed_on_th
 
 
 def test_status_since_is_when_the_status_began_not_when_its_reasons_last_changed():
-    from interventions.trajectory import Assessment, Reason
-
     def row(day, status, text):
-        return Assessment(status, (Reason("rule", text),), datetime.date(2020, 1, day))
+        return (datetime.date(2020, 1, day), status, [{"rule": "rule", "text": text}], 1)
 
-    assessments = [
+    rows = [
         row(1, "not_failing", "a"),
         row(2, "failing", "b"),
         row(3, "failing", "c"),
         row(4, "failing", "d"),
     ]
-    assert services.status_since(assessments) == datetime.date(2020, 1, 2)
+    assert services.status_since(rows) == datetime.date(2020, 1, 2)
+
+
+def test_a_recompute_with_nothing_new_writes_nothing():
+    school = make_institution()
+    make_inspection(school, overall="Good", on=datetime.date(2012, 1, 10))
+    services.recompute(school.pk, TODAY)
+    version = Institution.objects.get(pk=school.pk).status_version
+
+    result = services.recompute(school.pk, TODAY)
+
+    assert result.written is False
+    assert Institution.objects.get(pk=school.pk).status_version == version
+
+
+def test_time_alone_carries_a_stored_history_forward_past_the_grace_window():
+    school = make_institution()
+    make_inspection(school, overall="Inadequate", on=datetime.date(2016, 3, 1))
+    make_intervention(school, started_on=datetime.date(2016, 3, 1))  # 18-month grace
+    services.recompute(school.pk, datetime.date(2016, 6, 1))
+    assert Institution.objects.get(pk=school.pk).status == "early_recovery"
+    Institution.objects.filter(pk=school.pk).update(needs_recompute=False)
+
+    services.recompute(school.pk, datetime.date(2018, 1, 1))
+
+    school.refresh_from_db()
+    assert school.status == "stalled"
+    assert school.status_since == datetime.date(2017, 9, 1)
+    full = services._rows(services.replay_for(school.pk, datetime.date(2018, 1, 1)))
+    stored = list(
+        TrajectoryAssessment.objects.filter(institution=school)
+        .order_by("as_of")
+        .values_list("as_of", "status", "reasons", "method_version")
+    )
+    assert stored == full
