@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
-from failwell import audit, dashboard, health, views
+from failwell import audit, dashboard, health, institution_page, views
 
 urlpatterns = [
     # One sign-in page for the whole site: the admin's own login sends people to it,
@@ -19,4 +19,13 @@ urlpatterns = [
     path("accounts/logout/", views.SignOutView.as_view(), name="logout"),
     path("", dashboard.dashboard, name="dashboard"),
     path("export/institutions.csv", dashboard.export, name="dashboard-export"),
+    path("institutions/<slug:slug>/", institution_page.institution, name="institution"),
+    path("institutions/<slug:slug>/status/", institution_page.status, name="institution-status"),
+    path(
+        "institutions/<slug:slug>/timeline/",
+        institution_page.timeline,
+        name="institution-timeline",
+    ),
+    path("institutions/<slug:slug>/evidence/", institution_page.log_evidence, name="log-evidence"),
+    path("", include("interventions.urls")),
 ]

@@ -1,0 +1,415 @@
+"""The lanes of the trajectory chart (see failwell/chart.py): for each kind of mark,
+what it shows and where it goes, in SVG user units on a shared time scale.
+
+Each builder takes the LineageHistory and returns plain frozen dataclasses that the
+SVG template draws and the "chart data as a table" lists.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from failwell.timeline import LineageHistory
+from institutions.models import TrajectoryStatus
+from interventions.models import Direction, MilestoneStatus
+from interventions.wording import format_date, format_quantity
+
+WIDTH = 960
+PLOT_LEFT = 150
+PLOT_RIGHT = WIDTH - 24
+LABEL_X = PLOT_LEFT - 10
+BAND_ROW = 34
+LANE = 24
+BAR = 20  # one intervention's row in the intervention lane
+INDICATOR_HEIGHT = 80
+CHAR_WIDTH = 7  # a 12-13px system font's average character, to fit labels
+FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+
+# Text and fill of each status: the colours of its GOV.UK tag on the same page.
+STATUS_COLOURS = {
+    TrajectoryStatus.UNKNOWN: ("#0b0c0c", "#cecece"),
+    TrajectoryStatus.FAILING: ("#651b1b", "#f4d7d7"),
+    TrajectoryStatus.EARLY_RECOVERY: ("#0f385c", "#d2e2f1"),
+    TrajectoryStatus.DETERIORATING: ("#7a3c1c", "#fde4d7"),
+    TrajectoryStatus.IMPROVING: ("#0b4144", "#d0e6e7"),
+    TrajectoryStatus.STALLED: ("#7a3c1c", "#ffee80"),
+    TrajectoryStatus.RELAPSING: ("#651b1b", "#f4d7d7"),
+    TrajectoryStatus.SUSTAINED: ("#083d29", "#cfe4dc"),
+    TrajectoryStatus.RECOVERED: ("#083d29", "#cfe4dc"),
+    TrajectoryStatus.NOT_FAILING: ("#0b0c0c", "#cecece"),
+}
+
+
+@dataclass(frozen=True)
+class TimeScale:
+    start: datetime.date
+    end: datetime.date
+
+    def x(self, day: datetime.date) -> float:
+        span = max((self.end - self.start).days, 1)
+        fraction = min(max((day - self.start).days / span, 0.0), 1.0)
+        return round(PLOT_LEFT + fraction * (PLOT_RIGHT - PLOT_LEFT), 1)
+
+
+def member_name(history: LineageHistory, institution_id: int) -> str:
+    own = history.institution.pk
+    return "" if institution_id == own else history.members[institution_id].name
+
+
+def text_width(text: str) -> float:
+    return len(text) * CHAR_WIDTH
+
+
+# Status lane ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusSegment:
+    x: float
+    width: float
+    status: str
+    label: str
+    text_colour: str
+    fill: str
+    show_label: bool
+    on: datetime.date
+
+    @property
+    def label_x(self) -> float:
+        return self.x + 5
+
+
+def status_segments(history: LineageHistory, scale: TimeScale) -> list[StatusSegment]:
+    """One segment per status, from the day it began to the next change (or the end)."""
+    # Assessments are written when the reasons change too; the lane shows statuses.
+    changes = []
+    for assessment in history.assessments:
+        if not changes or changes[-1].status != assessment.status:
+            changes.append(assessment)
+    segments = []
+    for index, assessment in enumerate(changes):
+        x = scale.x(assessment.as_of)
+        next_x = scale.x(changes[index + 1].as_of) if index + 1 < len(changes) else PLOT_RIGHT
+        label = TrajectoryStatus(assessment.status).label
+        text_colour, fill = STATUS_COLOURS[assessment.status]
+        segments.append(
+            StatusSegment(
+                x=x,
+                width=max(next_x - x, 2),
+                status=assessment.status,
+                label=label,
+                text_colour=text_colour,
+                fill=fill,
+                show_label=next_x - x >= text_width(label) + 10,
+                on=assessment.as_of,
+            )
+        )
+    return segments
+
+
+# Headline panel ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InspectionPoint:
+    x: float
+    y: float | None  # None when the inspection gave no grade
+    on: datetime.date
+    member: str  # the lineage member, when not the page's institution
+    inspectorate: str
+    grade: str
+    band: str  # the band in words, or "Not graded"
+    concern: str
+
+    @property
+    def description(self) -> str:
+        text = f"{format_date(self.on)}: {self.inspectorate}, {self.grade} ({self.band.lower()})"
+        return f"{text}, {self.concern.lower()}" if self.concern else text
+
+
+def inspection_points(
+    history: LineageHistory, scale: TimeScale, band_middle: dict[str, float]
+) -> list[InspectionPoint]:
+    points = []
+    for inspection in history.inspections:
+        band = inspection.headline_band
+        points.append(
+            InspectionPoint(
+                x=scale.x(inspection.inspected_on),
+                y=band_middle[band.label] if band else None,
+                on=inspection.inspected_on,
+                member=member_name(history, inspection.institution_id),
+                inspectorate=inspection.inspectorate.name,
+                grade=inspection.headline_label,
+                band=band.label if band else "Not graded",
+                concern=inspection.get_category_of_concern_display(),
+            )
+        )
+    return points
+
+
+def step_paths(
+    points: list[InspectionPoint], scale: TimeScale, today: datetime.date
+) -> tuple[str, str]:
+    """The headline band as a step line through the graded inspections, and the last
+    band carried forward to today (drawn dashed: no inspection has confirmed it since)."""
+    graded = [point for point in points if point.y is not None]
+    if not graded:
+        return "", ""
+    steps = " ".join(f"H{point.x} V{point.y}" for point in graded[1:])
+    last = graded[-1]
+    return (
+        f"M{graded[0].x},{graded[0].y} {steps}".strip(),
+        f"M{last.x},{last.y} H{scale.x(max(today, last.on))}",
+    )
+
+
+# Intervention lane ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InterventionSpan:
+    x: float
+    width: float
+    grace_width: float
+    bar_y: float  # top of its bar in the intervention lane
+    label: str
+    label_x: float
+    label_anchor: str  # "start", or "end" when the bar is too near the right edge
+    started_on: datetime.date
+    ended_on: datetime.date | None
+    grace_ends_on: datetime.date
+    outcome: str
+    member: str
+    url: str
+
+    @property
+    def label_y(self) -> float:
+        return self.bar_y + BAR / 2
+
+
+def intervention_spans(
+    history: LineageHistory, scale: TimeScale, top: float, today: datetime.date
+) -> list[InterventionSpan]:
+    """One bar per intervention, one under the other, named at its start."""
+    spans = []
+    for index, intervention in enumerate(history.interventions):
+        x = scale.x(intervention.started_on)
+        end_x = scale.x(intervention.ended_on or max(today, intervention.started_on))
+        label = intervention.type.name
+        member = member_name(history, intervention.institution_id)
+        if member:
+            label = f"{label} ({member})"
+        fits_right = x + 4 + text_width(label) <= PLOT_RIGHT
+        spans.append(
+            InterventionSpan(
+                x=x,
+                width=max(end_x - x, 2),
+                grace_width=max(scale.x(intervention.grace_window_ends_on) - x, 2),
+                bar_y=top + index * BAR,
+                label=label,
+                label_x=x + 4 if fits_right else PLOT_RIGHT - 4,
+                label_anchor="start" if fits_right else "end",
+                started_on=intervention.started_on,
+                ended_on=intervention.ended_on,
+                grace_ends_on=intervention.grace_window_ends_on,
+                outcome=intervention.get_outcome_display(),
+                member=member,
+                url=intervention.get_absolute_url(),
+            )
+        )
+    return spans
+
+
+# Milestone and observation lanes -------------------------------------------
+
+
+@dataclass(frozen=True)
+class MilestoneMark:
+    x: float
+    shape: str  # "met", "missed", "dropped" or "open"
+    path: str  # the outline of a cross (missed) or a square (dropped)
+    title: str
+    due_on: datetime.date
+    status: str
+    achieved_on: datetime.date | None
+    member: str
+
+    @property
+    def description(self) -> str:
+        when = f"met {format_date(self.achieved_on)}" if self.achieved_on else self.status.lower()
+        return f"Milestone “{self.title}”, due {format_date(self.due_on)}: {when}"
+
+
+def _milestone_path(shape: str, x: float, middle: float) -> str:
+    if shape == "missed":
+        return f"M{x - 5},{middle - 5} l10,10 m0,-10 l-10,10"
+    return f"M{x - 5},{middle - 5} h10 v10 h-10 z"
+
+
+def milestone_marks(
+    history: LineageHistory, scale: TimeScale, middle: float
+) -> list[MilestoneMark]:
+    """A mark per milestone: on the day it was met, otherwise on its due date."""
+    marks = []
+    for milestone in history.milestones:
+        met = milestone.status == MilestoneStatus.MET and milestone.achieved_on
+        shape = {
+            MilestoneStatus.MET: "met",
+            MilestoneStatus.MISSED: "missed",
+            MilestoneStatus.DROPPED: "dropped",
+        }.get(milestone.status, "open")
+        x = scale.x(milestone.achieved_on if met else milestone.due_on)
+        marks.append(
+            MilestoneMark(
+                x=x,
+                shape=shape,
+                path=_milestone_path(shape, x, middle),
+                title=milestone.title,
+                due_on=milestone.due_on,
+                status=milestone.get_status_display(),
+                achieved_on=milestone.achieved_on,
+                member=member_name(history, milestone.intervention.institution_id),
+            )
+        )
+    return marks
+
+
+@dataclass(frozen=True)
+class ObservationMark:
+    x: float
+    direction: str
+    path: str  # a triangle up (positive) or down (negative), or a diamond (neutral)
+    label: str
+    on: datetime.date
+    summary: str
+    member: str
+
+
+def _observation_path(direction: str, x: float, middle: float) -> str:
+    if direction == Direction.POSITIVE:
+        return f"M{x},{middle - 7} l7,12 h-14 z"
+    if direction == Direction.NEGATIVE:
+        return f"M{x},{middle + 7} l7,-12 h-14 z"
+    return f"M{x},{middle - 6} l6,6 l-6,6 l-6,-6 z"
+
+
+def observation_marks(
+    history: LineageHistory, scale: TimeScale, middle: float
+) -> list[ObservationMark]:
+    """Qualitative evidence that still counts (retracted evidence is left out)."""
+    marks = []
+    for item in history.evidence:
+        if not item.direction or item.is_retracted:
+            continue
+        x = scale.x(item.observed_on)
+        marks.append(
+            ObservationMark(
+                x=x,
+                direction=item.direction,
+                path=_observation_path(item.direction, x, middle),
+                label=Direction(item.direction).label,
+                on=item.observed_on,
+                summary=item.summary,
+                member=member_name(history, item.institution_id),
+            )
+        )
+    return marks
+
+
+# Indicator panels ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorPoint:
+    x: float
+    y: float
+    on: datetime.date
+    value: str
+    member: str
+
+
+@dataclass
+class IndicatorPanel:
+    name: str
+    caption: str
+    top: float
+    bottom: float
+    points: list[IndicatorPoint]
+    max_label: str
+    min_label: str
+    target_y: float | None = None
+    target_label: str = ""
+
+    @property
+    def path(self) -> str:
+        return " ".join(f"{'L' if i else 'M'}{p.x},{p.y}" for i, p in enumerate(self.points))
+
+    @property
+    def caption_y(self) -> float:
+        return self.top - 8
+
+    @property
+    def axis_label_y(self) -> float:
+        return self.bottom + 18
+
+    @property
+    def target_label_y(self) -> float:
+        return (self.target_y or 0) - 4
+
+
+def indicator_panels(history: LineageHistory, scale: TimeScale, top: float) -> list[IndicatorPanel]:
+    """One panel per indicator with current values, alphabetically, from `top` down."""
+    by_indicator: dict[int, list] = {}
+    for item in history.evidence:
+        if item.indicator_id is not None and not item.is_retracted:
+            by_indicator.setdefault(item.indicator_id, []).append(item)
+    panels = []
+    for rows in sorted(by_indicator.values(), key=lambda rows: rows[0].indicator.name):
+        top += 30  # room for the caption
+        panels.append(_indicator_panel(history, rows, scale, top))
+        top += INDICATOR_HEIGHT + 4
+    return panels
+
+
+def _indicator_panel(
+    history: LineageHistory, rows: list, scale: TimeScale, top: float
+) -> IndicatorPanel:
+    """One indicator's values as a line, scaled to its own range (and its target)."""
+    indicator = rows[0].indicator
+    values = [row.value for row in rows]
+    if indicator.target is not None:
+        values.append(indicator.target)
+    low, high = min(values), max(values)
+    if high == low:
+        low, high = low - 1, high + 1
+    pad = (high - low) * 0.1
+
+    def value_y(value: float) -> float:
+        return round(top + (high + pad - value) / (high - low + 2 * pad) * INDICATOR_HEIGHT, 1)
+
+    better = "higher is better" if indicator.higher_is_better else "lower is better"
+    unit = f" ({indicator.unit})" if indicator.unit else ""
+    panel = IndicatorPanel(
+        name=indicator.name,
+        caption=f"{indicator.name}{unit}, {better}",
+        top=top,
+        bottom=top + INDICATOR_HEIGHT,
+        points=[
+            IndicatorPoint(
+                x=scale.x(row.observed_on),
+                y=value_y(row.value),
+                on=row.observed_on,
+                value=format_quantity(row.value, indicator.unit),
+                member=member_name(history, row.institution_id),
+            )
+            for row in rows
+        ],
+        max_label=format_quantity(high, indicator.unit),
+        min_label=format_quantity(low, indicator.unit),
+    )
+    if indicator.target is not None:
+        panel.target_y = value_y(indicator.target)
+        panel.target_label = f"Target {format_quantity(indicator.target, indicator.unit)}"
+    return panel

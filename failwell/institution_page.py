@@ -1,0 +1,219 @@
+"""The institution page: who it is, its status and why, its chart, one timeline across
+its lineage, and (for its leads) the form to log evidence.
+
+It shows both apps' data, so it lives here rather than in either app. One template,
+templates/failwell/institution.html, with named partials for htmx:
+  #status           the status tag and why; polls while a recompute is pending
+  #timeline         the timeline, filtered by kind, one page of it
+  #evidence-form    one of the two log-evidence forms (a value, an observation):
+                    with its errors, or fresh after success
+  #evidence-logged  the fresh form, plus the timeline and the status out of band
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_POST, require_safe
+from django_htmx.http import push_url
+
+from failwell.access import (
+    get_institution_for_reader,
+    get_institution_for_writer,
+    role_required,
+    writable_institutions,
+)
+from failwell.chart import trajectory_chart
+from failwell.timeline import KINDS, LineageHistory, build_timeline, parse_kinds
+from institutions.models import Institution
+from interventions.forms import EvidenceForm, attach_status_forms
+from interventions.models import Outcome
+from interventions.templatetags.evidence import evidence_title
+
+TEMPLATE = "failwell/institution.html"
+TIMELINE_PAGE_SIZE = 50
+
+
+def timeline_context(
+    institution: Institution, history: LineageHistory, kinds: list[str], page: str | None
+) -> dict:
+    entries = build_timeline(history, kinds)
+    timeline_page = Paginator(entries, TIMELINE_PAGE_SIZE).get_page(page)
+    filtered = kinds != list(KINDS)
+    query = {"kind": kinds} if filtered else {}
+    if timeline_page.number > 1:
+        query["page"] = timeline_page.number
+    return {
+        "timeline_page": timeline_page,
+        "kinds": kinds,
+        "kind_choices": list(KINDS.items()),
+        "filtered": filtered,
+        "kinds_shown": ", ".join(KINDS[kind].lower() for kind in kinds),
+        "timeline_query": urlencode(query, doseq=True),
+    }
+
+
+def writable_ids(request: HttpRequest, history: LineageHistory) -> set[int]:
+    """The lineage members this user may write for: evidence shows a retract form
+    only where the user leads its institution. One query."""
+    return set(
+        writable_institutions(request.user)
+        .filter(pk__in=history.members)
+        .values_list("pk", flat=True)
+    )
+
+
+def status_context(institution: Institution) -> dict:
+    latest = institution.assessments.order_by("-as_of", "-computed_at", "-pk").first()
+    return {"institution": institution, "assessment": latest}
+
+
+def page_context(
+    request: HttpRequest,
+    institution: Institution,
+    params,
+    posted_form: EvidenceForm | None = None,
+) -> dict:
+    """Everything the whole page shows, in a fixed number of queries."""
+    history = LineageHistory.load(institution)
+    writable = writable_ids(request, history)
+    can_write = institution.pk in writable
+    today = timezone.localdate()
+    current = [
+        intervention
+        for intervention in history.interventions
+        if intervention.institution_id == institution.pk and intervention.outcome == Outcome.ONGOING
+    ]
+    current_milestones = [m for m in history.milestones if m.intervention in current]
+    evidence_forms = {}
+    if can_write:
+        attach_status_forms(current_milestones)
+        for kind in EvidenceForm.TYPES:
+            evidence_forms[kind] = EvidenceForm(
+                institution=institution, logged_by=request.user, evidence_type=kind
+            )
+        if posted_form is not None:
+            evidence_forms[posted_form.kind] = posted_form
+    return {
+        "institution": institution,
+        "history": history,
+        "assessment": history.latest_assessment,
+        "identifiers": list(institution.identifiers.all()),
+        "predecessors": list(institution.predecessors()),
+        "successors": list(institution.successors()),
+        "current_interventions": current,
+        "current_milestones": current_milestones,
+        "chart": trajectory_chart(history, today),
+        "can_write": can_write,
+        "writable_ids": writable,
+        "next_url": institution.get_absolute_url(),
+        "value_form": evidence_forms.get(EvidenceForm.VALUE),
+        "observation_form": evidence_forms.get(EvidenceForm.OBSERVATION),
+        "form_errors": bool(posted_form is not None and posted_form.errors),
+        "today": today,
+        **timeline_context(
+            institution, history, parse_kinds(params.getlist("kind")), params.get("page")
+        ),
+    }
+
+
+@role_required
+@require_safe
+def institution(request: HttpRequest, slug: str) -> HttpResponse:
+    institution = get_institution_for_reader(request, slug)
+    return render(request, TEMPLATE, page_context(request, institution, request.GET))
+
+
+@role_required
+@require_safe
+def status(request: HttpRequest, slug: str) -> HttpResponse:
+    """The status area. Polled every 2 seconds while a recompute is pending.
+
+    The poll says which status version it shows (`since`); while that is still the
+    current one and the recompute is pending, the answer is 204 No Content, which
+    htmx does not swap, so the page (and a screen reader) sees no churn until
+    there is news. Without htmx this is the page itself.
+    """
+    institution = get_institution_for_reader(request, slug)
+    if not request.htmx:
+        return redirect(institution)
+    since = request.GET.get("since")
+    if institution.needs_recompute and since == str(institution.status_version):
+        return HttpResponse(status=204)
+    context = status_context(institution)
+    context["announce"] = since is not None
+    return render(request, f"{TEMPLATE}#status", context)
+
+
+@role_required
+@require_safe
+def timeline(request: HttpRequest, slug: str) -> HttpResponse:
+    """The timeline alone, filtered, for htmx; the address bar gets the page's own URL,
+    so a filtered timeline is a link anyone can share. Without htmx, that page."""
+    institution = get_institution_for_reader(request, slug)
+    kinds = parse_kinds(request.GET.getlist("kind"))
+    history = LineageHistory.load(institution)
+    writable = writable_ids(request, history)
+    context = {
+        "institution": institution,
+        "can_write": institution.pk in writable,
+        "writable_ids": writable,
+        "next_url": institution.get_absolute_url(),
+        "today": timezone.localdate(),
+        **timeline_context(institution, history, kinds, request.GET.get("page")),
+    }
+    page_url = institution.get_absolute_url()
+    if context["timeline_query"]:
+        page_url += f"?{context['timeline_query']}"
+    if not request.htmx:
+        return redirect(f"{page_url}#timeline")
+    response = render(request, f"{TEMPLATE}#timeline", context)
+    # The timeline also refreshes itself after a change elsewhere on the page; that
+    # is not a navigation, so only a request from the filters or the pages moves the URL.
+    if request.htmx.trigger != "timeline":
+        push_url(response, page_url)
+    return response
+
+
+@role_required
+@require_POST
+def log_evidence(request: HttpRequest, slug: str) -> HttpResponse:
+    """Log an indicator value or an observation, then show it and recompute the status.
+
+    Errors come back with status 200: htmx 2 swaps only 2xx responses by default, and
+    the error summary is content to show, not a failure of the request.
+    """
+    institution = get_institution_for_writer(request, slug)
+    kind = request.POST.get("evidence_type", "")
+    form = EvidenceForm(
+        request.POST,
+        request.FILES,
+        institution=institution,
+        logged_by=request.user,
+        evidence_type=kind,
+    )
+    if not form.is_valid():
+        if request.htmx:
+            context = {"institution": institution, "evidence_form": form}
+            return render(request, f"{TEMPLATE}#evidence-form", context)
+        return render(request, TEMPLATE, page_context(request, institution, request.GET, form))
+    evidence = form.save()
+    if not request.htmx:
+        messages.success(
+            request,
+            f"Evidence logged: {evidence_title(evidence)}, {date_format(evidence.observed_on)}.",
+        )
+        return redirect(f"{institution.get_absolute_url()}#evidence-{evidence.pk}")
+    # The signal flagged the institution for recompute in this transaction.
+    institution.refresh_from_db()
+    # The timeline's filters come along (hx-include), so it stays as the person left it.
+    context = page_context(request, institution, request.POST)
+    context["evidence_form"] = context[f"{form.kind}_form"]
+    context["logged"] = evidence
+    return render(request, f"{TEMPLATE}#evidence-logged", context)

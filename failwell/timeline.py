@@ -1,0 +1,219 @@
+"""One institution's history across its whole lineage, read in a fixed number of queries,
+and the timeline of the institution page built from it.
+
+The page, its chart and its timeline all read the same `LineageHistory`, so they
+can never disagree, and the number of queries does not grow with the history: one
+query per kind of row over the lineage's member ids (plus one per lineage
+generation to find the members).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from institutions.models import Inspection, Institution
+from interventions.models import (
+    Evidence,
+    Intervention,
+    Milestone,
+    MilestoneStatus,
+    Outcome,
+    TrajectoryAssessment,
+)
+
+
+@dataclass
+class LineageHistory:
+    """Everything that happened to an institution and its predecessors and successors.
+
+    Status changes are this institution's own assessments: each member's status is
+    computed over the whole lineage, so their histories would repeat one another.
+    """
+
+    institution: Institution
+    members: dict[int, Institution]
+    inspections: list[Inspection]
+    interventions: list[Intervention]
+    milestones: list[Milestone]
+    evidence: list[Evidence]
+    assessments: list[TrajectoryAssessment] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, institution: Institution) -> LineageHistory:
+        members = {member.pk: member for member in institution.lineage()}
+        ids = list(members)
+        inspections = list(
+            Inspection.objects.filter(institution_id__in=ids)
+            .with_grades()
+            .order_by("inspected_on", "pk")
+        )
+        interventions = list(
+            Intervention.objects.filter(institution_id__in=ids)
+            .select_related("type", "lead")
+            .order_by("started_on", "pk")
+        )
+        by_id = {intervention.pk: intervention for intervention in interventions}
+        milestones = list(
+            Milestone.objects.filter(intervention_id__in=by_id).order_by("due_on", "pk")
+        )
+        evidence = list(
+            Evidence.objects.filter(institution_id__in=ids)
+            .select_related("indicator", "logged_by", "retracted_by")
+            .order_by("observed_on", "pk")
+        )
+        assessments = list(
+            TrajectoryAssessment.objects.filter(institution=institution).order_by(
+                "as_of", "computed_at", "pk"
+            )
+        )
+        # Point related objects at the rows already read, so templates that follow
+        # evidence.intervention or milestone.intervention.institution never query.
+        for row in [*inspections, *interventions]:
+            row.institution = members[row.institution_id]
+        for milestone in milestones:
+            milestone.intervention = by_id[milestone.intervention_id]
+        milestones_by_id = {milestone.pk: milestone for milestone in milestones}
+        for item in evidence:
+            item.institution = members[item.institution_id]
+            # The database ties evidence to its own institution's interventions; the
+            # guards only matter for rows written around it (SQLite has no such key).
+            if item.intervention_id in by_id:
+                item.intervention = by_id[item.intervention_id]
+            if item.milestone_id in milestones_by_id:
+                item.milestone = milestones_by_id[item.milestone_id]
+        return cls(
+            institution=institution,
+            members=members,
+            inspections=inspections,
+            interventions=interventions,
+            milestones=milestones,
+            evidence=evidence,
+            assessments=assessments,
+        )
+
+    @property
+    def latest_assessment(self) -> TrajectoryAssessment | None:
+        return self.assessments[-1] if self.assessments else None
+
+    def dates(self) -> list[datetime.date]:
+        """Every date the history mentions, for the chart's time axis."""
+        days = [inspection.inspected_on for inspection in self.inspections]
+        for intervention in self.interventions:
+            days.append(intervention.started_on)
+            if intervention.ended_on:
+                days.append(intervention.ended_on)
+        days += [m.achieved_on or m.due_on for m in self.milestones]
+        days += [item.observed_on for item in self.evidence]
+        days += [assessment.as_of for assessment in self.assessments]
+        return days
+
+
+# The kinds of entry, in the order the filter lists them.
+KINDS = {
+    "inspection": "Inspections",
+    "intervention": "Interventions",
+    "milestone": "Milestones",
+    "evidence": "Evidence",
+    "status": "Status changes",
+}
+# On one day, newest first means effect above cause: a status change above the
+# evidence or inspection behind it, an intervention above the inspection that led to it.
+_SAME_DAY_ORDER = {"inspection": 0, "intervention": 1, "milestone": 2, "evidence": 3, "status": 4}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One item of the timeline. `item` is the model row; `event` says which of its
+    moments this is (an intervention starts and ends; a milestone is due or met)."""
+
+    kind: str
+    on: datetime.date
+    item: object
+    event: str
+    member: Institution | None  # the lineage member, when it is not the page's institution
+
+    @property
+    def anchor(self) -> str:
+        # Evidence keeps the id it has on every page, so a link to it works anywhere;
+        # the others are prefixed so as not to clash with milestone rows on the page.
+        if self.kind == "evidence":
+            return f"evidence-{self.item.pk}"
+        return f"timeline-{self.kind}-{self.item.pk}-{self.event}"
+
+
+def parse_kinds(values: Iterable[str]) -> list[str]:
+    """The kinds asked for in the query string; unknown ones are ignored, none means all."""
+    chosen = [kind for kind in KINDS if kind in set(values)]
+    return chosen or list(KINDS)
+
+
+def milestone_event(milestone: Milestone) -> tuple[str, datetime.date]:
+    if milestone.status == MilestoneStatus.MET and milestone.achieved_on:
+        return "met", milestone.achieved_on
+    return milestone.status, milestone.due_on
+
+
+def build_timeline(history: LineageHistory, kinds: Iterable[str]) -> list[TimelineEntry]:
+    """The lineage's history as timeline entries of the chosen kinds, newest first."""
+    kinds = set(kinds)
+    own = history.institution.pk
+    entries: list[TimelineEntry] = []
+
+    def member(institution_id: int) -> Institution | None:
+        return None if institution_id == own else history.members[institution_id]
+
+    if "inspection" in kinds:
+        for inspection in history.inspections:
+            entries.append(
+                TimelineEntry(
+                    "inspection",
+                    inspection.inspected_on,
+                    inspection,
+                    "inspected",
+                    member(inspection.institution_id),
+                )
+            )
+    if "intervention" in kinds:
+        for intervention in history.interventions:
+            where = member(intervention.institution_id)
+            entries.append(
+                TimelineEntry(
+                    "intervention", intervention.started_on, intervention, "started", where
+                )
+            )
+            if intervention.ended_on and intervention.outcome != Outcome.ONGOING:
+                entries.append(
+                    TimelineEntry(
+                        "intervention", intervention.ended_on, intervention, "ended", where
+                    )
+                )
+    if "milestone" in kinds:
+        for milestone in history.milestones:
+            event, on = milestone_event(milestone)
+            entries.append(
+                TimelineEntry(
+                    "milestone", on, milestone, event, member(milestone.intervention.institution_id)
+                )
+            )
+    if "evidence" in kinds:
+        for item in history.evidence:
+            entries.append(
+                TimelineEntry(
+                    "evidence", item.observed_on, item, "observed", member(item.institution_id)
+                )
+            )
+    if "status" in kinds:
+        previous = None
+        for assessment in history.assessments:
+            # A new row also when only the reasons change; the timeline shows changes of status.
+            if assessment.status != previous:
+                entries.append(
+                    TimelineEntry("status", assessment.as_of, assessment, "changed", None)
+                )
+            previous = assessment.status
+    entries.sort(
+        key=lambda entry: (entry.on, _SAME_DAY_ORDER[entry.kind], entry.item.pk), reverse=True
+    )
+    return entries
