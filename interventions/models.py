@@ -8,7 +8,7 @@ import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -345,11 +345,25 @@ class Evidence(models.Model):
         return self.retracted_at is not None
 
     def retract(self, by, reason: str) -> None:
-        """Withdraw this evidence from the trajectory, keeping it and saying why."""
-        if self.is_retracted:
-            raise ValueError("This evidence has already been retracted.")
+        """Withdraw this evidence from the trajectory, keeping it and saying why.
+
+        The row is locked and re-read first, so two people retracting at once get
+        one retraction and one clear refusal, not two overwriting each other.
+        """
         if not reason.strip():
             raise ValueError("Give a reason for retracting this evidence.")
+        with transaction.atomic():
+            if self.pk is not None:
+                self.retracted_at = (
+                    Evidence.objects.select_for_update()
+                    .values_list("retracted_at", flat=True)
+                    .get(pk=self.pk)
+                )
+            if self.is_retracted:
+                raise ValueError("This evidence has already been retracted.")
+            self._save_retraction(by, reason)
+
+    def _save_retraction(self, by, reason: str) -> None:
         self.retracted_at = timezone.now()
         self.retracted_by = by
         self.retraction_reason = reason.strip()
