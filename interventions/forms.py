@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from failwell.widgets import DateInputs
 from institutions.models import Institution
+from interventions.attachments import attachment_type, safe_filename
 from interventions.models import (
     Direction,
     Evidence,
@@ -21,9 +22,6 @@ from interventions.models import (
 )
 from interventions.wording import format_date
 
-# Attachments are only stored for now; type checks and scanning come later, but a
-# file this big is refused already so nobody fills the disk by mistake.
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 EARLIEST_DATE = datetime.date(1900, 1, 1)
 
 
@@ -161,7 +159,8 @@ class EvidenceForm(ModelRulesInOurWords):
     attachment = forms.FileField(
         required=False,
         label="Attachment (optional)",
-        help_text="A document that backs this up, smaller than 10 MB.",
+        help_text="A document that backs this up, smaller than 10 MB: a PDF, PNG, JPEG, "
+        "plain text (.txt), CSV, Word (.docx) or Excel (.xlsx) file.",
         error_messages={"empty": "The chosen file is empty"},
     )
 
@@ -210,9 +209,15 @@ class EvidenceForm(ModelRulesInOurWords):
         return observed_on
 
     def clean_attachment(self):
+        """Checked by its content (interventions/attachments.py); then named after the
+        type found, so the stored file's ending is that type's, and the name it came
+        with is kept for the download."""
         attachment = self.cleaned_data.get("attachment")
-        if attachment and attachment.size > MAX_ATTACHMENT_BYTES:
-            raise forms.ValidationError("The attachment must be smaller than 10 MB")
+        if not attachment:
+            return attachment
+        kind = attachment_type(attachment, attachment.name)
+        self.instance.attachment_name = safe_filename(attachment.name, kind)
+        attachment.name = f"attachment{kind.extension}"
         return attachment
 
     def clean(self) -> dict:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from institutions.models import Institution, TrajectoryStatus
+from interventions.attachments import evidence_upload_to, validate_attachment
 
 
 class InterventionType(models.Model):
@@ -245,7 +246,13 @@ class Evidence(models.Model):
     value = models.FloatField(null=True, blank=True)
     direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
     summary = models.TextField(blank=True)
-    attachment = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    # Stored under a random name; checked by content, served only by the app (attachments.py).
+    attachment = models.FileField(
+        upload_to=evidence_upload_to, blank=True, validators=[validate_attachment]
+    )
+    attachment_name = models.CharField(
+        max_length=255, blank=True, help_text="The name the attachment was uploaded with."
+    )
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -9,4 +9,5 @@ urlpatterns = [
     path("interventions/<int:pk>/milestones/", views.add_milestone, name="add-milestone"),
     path("milestones/<int:pk>/status/", views.update_milestone, name="update-milestone"),
     path("evidence/<int:pk>/retract/", views.retract_evidence, name="retract-evidence"),
+    path("evidence/<int:pk>/attachment/", views.evidence_attachment, name="evidence-attachment"),
 ]

@@ -1,5 +1,5 @@
 """The intervention page, and the writes on interventions' own data: add a milestone,
-change a milestone's status, retract evidence.
+change a milestone's status, retract evidence; and the download of evidence's attachment.
 
 Each write works as a plain form POST that redirects, and in place with htmx, where
 it renders one partial of templates/interventions/intervention.html:
@@ -25,6 +25,7 @@ from interventions.access import (
     get_intervention_for_writer,
     get_milestone_for_writer,
 )
+from interventions.attachments import attachment_response
 from interventions.forms import (
     MilestoneForm,
     MilestoneStatusForm,
@@ -32,7 +33,7 @@ from interventions.forms import (
     attach_status_forms,
     status_form_prefix,
 )
-from interventions.models import Intervention
+from interventions.models import Evidence, Intervention
 from interventions.templatetags.evidence import evidence_title
 
 TEMPLATE = "interventions/intervention.html"
@@ -166,3 +167,17 @@ def retract_evidence(request: HttpRequest, pk: int) -> HttpResponse:
         "interventions/evidence_retract.html",
         {"evidence": evidence, "form": form, "next_url": back},
     )
+
+
+@role_required
+@require_safe
+def evidence_attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download evidence's attachment: every role reads evidence, so every role may.
+
+    MEDIA_ROOT is never served directly; this is the only way to a stored file,
+    retracted evidence's included (it stays in the history, and so does its file).
+    """
+    evidence = get_object_or_404(
+        Evidence.objects.only("pk", "attachment", "attachment_name"), pk=pk
+    )
+    return attachment_response(evidence)

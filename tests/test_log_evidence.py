@@ -328,7 +328,7 @@ def test_an_attachment_is_stored(client, lead, institution, settings):
     assert evidence.attachment.name.startswith("evidence/")
     assert evidence.attachment.read() == b"%PDF-1.4 notes"
     html = client.get("/institutions/eltham/").content.decode()
-    assert "Attachment: visit-note" in html
+    assert f'href="/evidence/{evidence.pk}/attachment/" download>visit-note.pdf<' in html
 
 
 def test_an_attachment_over_10_mb_is_refused(client, lead, institution):
