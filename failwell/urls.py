@@ -28,4 +28,5 @@ urlpatterns = [
     ),
     path("institutions/<slug:slug>/evidence/", institution_page.log_evidence, name="log-evidence"),
     path("", include("interventions.urls")),
+    path("", include("institutions.urls")),
 ]

@@ -27,6 +27,7 @@ from .models import (
     EvaluationArea,
     Grade,
     Identifier,
+    ImportRun,
     Inspection,
     Inspectorate,
     Institution,
@@ -565,3 +566,24 @@ class InspectionAdmin(SimpleHistoryAdmin):
         if band is None:
             return "-"
         return format_html("{} <small>({})</small>", inspection.headline_label, band.label)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    """Uploads and their reports, to look at: files are uploaded, and run, from the
+    import page (/imports/), never made or edited here."""
+
+    list_display = ["created_at", "filename", "kind", "dry_run", "status", "uploaded_by"]
+    list_filter = ["kind", "status", "dry_run"]
+    list_select_related = ["uploaded_by"]
+    search_fields = ["filename"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def view_on_site(self, run: ImportRun) -> str:
+        return run.get_absolute_url()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -740,3 +741,143 @@ class LeadAssignment(models.Model):
     def clean(self) -> None:
         if self.ends_on and self.starts_on and self.ends_on < self.starts_on:
             raise ValidationError({"ends_on": "An assignment cannot end before it starts."})
+
+
+class ImportKind(models.TextChoices):
+    """The published files an administrator can upload (see institutions/tasks.py)."""
+
+    OFSTED_MI = "ofsted_mi", "Ofsted management information (school inspections)"
+    GIAS_LINKS = "gias_links", "GIAS links (predecessors and successors)"
+
+
+# How long the import task may run (tasks.py sets its time limits from this). A run
+# still "running" after that lost its worker (killed, out of memory) and never will
+# finish; the page says so rather than poll for ever.
+IMPORT_TIME_LIMIT = datetime.timedelta(minutes=30)
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    FAILED = "failed", "Failed"
+
+
+def import_upload_path(run: ImportRun, filename: str) -> str:
+    """Under imports/, named by a random id: the uploaded name is kept only in the row,
+    so nothing a person typed becomes a path. MEDIA_ROOT is never served by failwell."""
+    return f"imports/{timezone.now():%Y/%m}/{uuid.uuid4().hex}.csv"
+
+
+class ImportRunQuerySet(models.QuerySet):
+    def claim(self, pk: int) -> bool:
+        """Move a queued run to running; False if it is not queued any more.
+
+        The conditional update is what makes the import task idempotent: of two
+        deliveries of the same task, only the one whose update changes a row runs it.
+        """
+        return bool(
+            self.filter(pk=pk, status=ImportStatus.QUEUED).update(
+                status=ImportStatus.RUNNING, started_at=timezone.now()
+            )
+        )
+
+
+class ImportRun(models.Model):
+    """One uploaded file and what importing it did, written by the import task.
+
+    The task claims it (queued -> running), writes rows done / total as it goes,
+    then stores the report (ImportReport.as_dict()) and finishes, or fails with a
+    message. Every write after the claim is conditional on the status still being
+    running, so a late or duplicate task never overwrites a finished run.
+    """
+
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    file = models.FileField(upload_to=import_upload_path, max_length=200)
+    filename = models.CharField(max_length=255, help_text="The name the file was uploaded with.")
+    dry_run = models.BooleanField(
+        default=False, help_text="Checked and reported, then rolled back: nothing saved."
+    )
+    status = models.CharField(
+        max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(default=0)
+    report = models.JSONField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_runs"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ImportRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ImportKind.values), name="import_run_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="import_run_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.filename} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("import-run", args=[self.pk])
+
+    @property
+    def is_lost(self) -> bool:
+        """Running for longer than the task may run: its worker died without a word."""
+        return (
+            self.status == ImportStatus.RUNNING
+            and self.started_at is not None
+            and self.started_at < timezone.now() - IMPORT_TIME_LIMIT - datetime.timedelta(minutes=5)
+        )
+
+    @property
+    def is_active(self) -> bool:
+        """Queued or running (and not lost): the progress page keeps polling."""
+        return self.status in (ImportStatus.QUEUED, ImportStatus.RUNNING) and not self.is_lost
+
+    @property
+    def progress_key(self) -> str:
+        """Changes whenever the progress page would say something new."""
+        return "lost" if self.is_lost else f"{self.status}-{self.rows_done}"
+
+    @property
+    def rejections(self) -> list[dict]:
+        return (self.report or {}).get("rejected", [])
+
+    def _while_running(self) -> models.QuerySet:
+        return ImportRun.objects.filter(pk=self.pk, status=ImportStatus.RUNNING)
+
+    def record_progress(self, done: int, total: int) -> None:
+        """One cheap UPDATE, no model save: the task calls it every few hundred rows."""
+        self._while_running().update(rows_done=done, rows_total=total)
+
+    def finish(self, report: dict) -> bool:
+        """Store the report and mark the run finished; False if it was not running."""
+        rows = report.get("rows", 0)
+        return bool(
+            self._while_running().update(
+                status=ImportStatus.FINISHED,
+                report=report,
+                rows_done=rows,
+                rows_total=rows,
+                finished_at=timezone.now(),
+            )
+        )
+
+    def fail(self, message: str) -> bool:
+        """Mark the run failed with a message for the administrator."""
+        return bool(
+            self._while_running().update(
+                status=ImportStatus.FAILED, error=message, finished_at=timezone.now()
+            )
+        )

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from institutions.models import (
     Grade,
     Identifier,
+    ImportRun,
     Inspection,
     Inspectorate,
     Institution,
@@ -154,3 +155,19 @@ def make_member(role: str, **overrides):
     user = make_user(**overrides)
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def make_import_run(**overrides) -> ImportRun:
+    """A finished import run; its file is only a name (tests that run the import
+    save a real file, see tests/test_import_upload.py)."""
+    fields = {
+        "kind": "ofsted_mi",
+        "file": f"imports/test-{next(_counter)}.csv",
+        "filename": "inspections.csv",
+        "status": "finished",
+        "report": {"rows": 1, "created": 1, "updated": 0, "unchanged": 0, "rejected": []},
+    }
+    fields.update(overrides)
+    if "uploaded_by" not in fields:
+        fields["uploaded_by"] = make_user()
+    return ImportRun.objects.create(**fields)

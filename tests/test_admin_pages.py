@@ -16,6 +16,7 @@ from institutions.models import (
     EvaluationArea,
     Grade,
     Identifier,
+    ImportRun,
     Inspection,
     Inspectorate,
     Institution,
@@ -37,6 +38,7 @@ from tests.factories import (
     make_assessment,
     make_evidence,
     make_identifier,
+    make_import_run,
     make_indicator,
     make_inspection,
     make_inspectorate,
@@ -118,6 +120,7 @@ ROW_MAKERS = {
     Indicator: make_indicator,
     Evidence: make_retracted_evidence,
     TrajectoryAssessment: lambda: make_assessment(make_institution()),
+    ImportRun: make_import_run,
 }
 
 
@@ -142,6 +145,7 @@ def history():
     make_school_with_history()
     make_link(make_institution(), make_institution())
     MethodSettings.objects.create()
+    make_import_run()
 
 
 def test_every_model_has_an_admin_page_or_is_edited_inside_its_parents():
@@ -185,8 +189,9 @@ def test_the_change_page_renders(admin_client, history, model):
 @pytest.mark.parametrize("model", registered_models(), ids=model_id)
 def test_the_add_page_renders_unless_rows_are_computed(admin_client, history, model):
     response = admin_client.get(url(model, "add"))
-    # Assessments come from the pipeline; the method settings row already exists.
-    expected = 403 if model in (TrajectoryAssessment, MethodSettings) else 200
+    # Assessments come from the pipeline; the method settings row already exists;
+    # import runs are made by uploading on the import page.
+    expected = 403 if model in (TrajectoryAssessment, MethodSettings, ImportRun) else 200
     assert response.status_code == expected
 
 
