@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from failwell import audit, dashboard, exports, health, institution_page, views
+from failwell import audit, bundle_download, dashboard, exports, health, institution_page, views
 
 urlpatterns = [
     # One sign-in page for the whole site: the admin's own login sends people to it,
@@ -24,6 +24,11 @@ urlpatterns = [
     path("export/interventions.csv", exports.export_interventions, name="export-interventions"),
     path("export/milestones.csv", exports.export_milestones, name="export-milestones"),
     path("export/evidence.csv", exports.export_evidence, name="export-evidence"),
+    path(
+        "institutions/<slug:slug>/bundle.json",
+        bundle_download.institution_bundle,
+        name="institution-bundle",
+    ),
     path("institutions/<slug:slug>/", institution_page.institution, name="institution"),
     path("institutions/<slug:slug>/status/", institution_page.status, name="institution-status"),
     path(
