@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from failwell.exports import (
+from failwell.export_rows import (
     EVIDENCE_HEADER,
     INSPECTION_HEADER,
     INTERVENTION_HEADER,
