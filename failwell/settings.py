@@ -112,13 +112,22 @@ TEMPLATES = [
             ],
             # Partials as a builtin, with the app loaders spelled out: the move to
             # Django 6's built-in partials is then a deletion of these two lines.
+            # Spelled out, they must name the cached loader that Django's default
+            # includes: without it every request parses its templates again
+            # (a fifth of the institution page's time; see docs/BENCHMARKS.md).
+            # runserver's autoreloader still empties the cache when a template changes.
             "builtins": ["template_partials.templatetags.partials"],
             "loaders": [
                 (
                     "template_partials.loader.Loader",
                     [
-                        "django.template.loaders.filesystem.Loader",
-                        "django.template.loaders.app_directories.Loader",
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
                     ],
                 )
             ],

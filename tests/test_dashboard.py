@@ -499,10 +499,10 @@ def make_many(count: int, lead=None) -> None:
     )
 
 
-# session, user, roles; regions, inspectorates, leads for the form; the counts;
-# the paginator's count; the page; the page's current lead assignments; and the
-# savepoint and its release of the request's transaction.
-DASHBOARD_QUERIES = 12
+# session, user, roles; regions, inspectorates, leads for the form; the counts
+# (which also give the paginator its total); the page; the page's current lead
+# assignments; and the savepoint and its release of the request's transaction.
+DASHBOARD_QUERIES = 11
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["full page", "htmx"])
