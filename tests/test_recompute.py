@@ -73,13 +73,14 @@ def test_a_backdated_inspection_rewrites_the_history_from_its_date_only():
     assert TrajectoryAssessment.objects.filter(pk=first_row.pk).exists()
 
 
-def write_computed_earlier(school, snapshot: Institution):
+def write_computed_earlier(school, snapshot: Institution) -> bool:
     """Store what a recompute that read `snapshot` (and the history now) would store."""
     rows = services._rows(services.replay_for(school.pk, TODAY))
     shown = (rows[-1][1], services.status_since(rows), None, "", "", "")
-    return services._store(
-        school.pk, snapshot.status_version, snapshot.marked_dirty_at, rows, [], shown
+    write = services._Write(
+        school.pk, snapshot.status_version, snapshot.marked_dirty_at, shown, rows, []
     )
+    return school.pk in services._write_statuses([write])
 
 
 def test_a_late_result_computed_from_older_data_is_not_written():
@@ -89,7 +90,7 @@ def test_a_late_result_computed_from_older_data_is_not_written():
     make_inspection(school, overall="Inadequate", on=datetime.date(2016, 3, 1))
     services.recompute(school.pk, TODAY)
 
-    assert write_computed_earlier(school, stale) is None
+    assert write_computed_earlier(school, stale) is False
     school.refresh_from_db()
     assert school.status == "failing"
 
@@ -100,7 +101,7 @@ def test_a_write_during_a_recompute_keeps_the_institution_flagged():
     snapshot = Institution.objects.get(pk=school.pk)
     services.mark_dirty([school.pk])  # a write lands while the recompute is running
 
-    assert write_computed_earlier(school, snapshot) is not None
+    assert write_computed_earlier(school, snapshot) is True
     school.refresh_from_db()
     assert school.status == "not_failing"
     assert school.needs_recompute
