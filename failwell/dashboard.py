@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -85,12 +86,7 @@ class FilterChoices:
 
     @classmethod
     def load(cls) -> FilterChoices:
-        regions = list(
-            Institution.objects.exclude(region="")
-            .order_by("region")
-            .values_list("region", flat=True)
-            .distinct()
-        )
+        regions = regions_in_use()
         inspectorates = list(Inspectorate.objects.order_by("name").values_list("slug", "name"))
         leads = [
             (pk, person_name(first, last, username))
@@ -100,6 +96,31 @@ class FilterChoices:
             .values_list("pk", "first_name", "last_name", "username")
         ]
         return cls(regions, inspectorates, leads)
+
+
+def regions_in_use() -> list[str]:
+    """The distinct non-blank regions, in order, in one query.
+
+    A dozen regions among 22,000 institutions: SELECT DISTINCT would read every row
+    on every page view. This walks the region index instead, one step per region
+    (the next region after the last one found), which both PostgreSQL and SQLite
+    answer from the index of failwell/migrations/0004.
+    """
+    table = connection.ops.quote_name(Institution._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH RECURSIVE found (region) AS (
+                SELECT MIN(region) FROM {table} WHERE region > %s
+                UNION ALL
+                SELECT (SELECT MIN(region) FROM {table} WHERE region > found.region)
+                FROM found WHERE found.region IS NOT NULL
+            )
+            SELECT region FROM found WHERE region IS NOT NULL
+            """,
+            [""],
+        )
+        return [region for (region,) in cursor.fetchall()]
 
 
 class DashboardFilters(forms.Form):
