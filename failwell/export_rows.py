@@ -28,6 +28,7 @@ import datetime
 import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from os.path import basename
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -408,6 +409,7 @@ def evidence_rows(institutions: QuerySet[Institution], filters: dict) -> Iterato
             "intervention__started_on",
             "milestone__title",
             "attachment",
+            "attachment_name",
             "logged_by__first_name",
             "logged_by__last_name",
             "logged_by__username",
@@ -436,6 +438,7 @@ def evidence_rows(institutions: QuerySet[Institution], filters: dict) -> Iterato
             intervention_started_on,
             milestone,
             attachment,
+            attachment_name,
             logged_first,
             logged_last,
             logged_username,
@@ -459,7 +462,8 @@ def evidence_rows(institutions: QuerySet[Institution], filters: dict) -> Iterato
                 intervention or "",
                 _day(intervention_started_on),
                 milestone or "",
-                attachment.rsplit("/", 1)[-1] if attachment else "",
+                # The name it was uploaded with; the stored name is random.
+                attachment_name or basename(attachment or ""),
                 person_name(logged_first, logged_last, logged_username) if logged_username else "",
                 _moment(logged_at),
                 "yes" if retracted_at else "no",

@@ -378,3 +378,24 @@ def test_the_dashboard_links_to_each_download_with_its_filters(officer_client):
     for what in DOWNLOADS:
         assert f'href="/export/{what}.csv?sector=school"' in page
     assert 'href="/export/?sector=school"' in page
+
+
+def test_evidence_names_its_attachment_as_uploaded_not_as_stored(officer_client, institution):
+    make_evidence(
+        institution,
+        observed_on=datetime.date(2010, 6, 1),
+        attachment="evidence/0f8e2c1a9b7d4e6f8a0b1c2d3e4f5a6b.pdf",
+        attachment_name="Governors minutes June.pdf",
+    )
+    make_evidence(
+        institution,
+        observed_on=datetime.date(2010, 7, 1),
+        attachment="evidence/older-upload.csv",
+    )
+    make_evidence(institution, observed_on=datetime.date(2010, 8, 1))
+
+    named, unnamed, without = download(officer_client, "evidence")
+
+    assert named["attachment"] == "Governors minutes June.pdf"
+    assert unnamed["attachment"] == "older-upload.csv"  # uploaded before names were kept
+    assert without["attachment"] == ""
