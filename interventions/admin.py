@@ -21,10 +21,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from .attachments import safe_filename
 from .models import (
     Evidence,
     Indicator,
@@ -163,10 +164,17 @@ class EvidenceAdmin(SimpleHistoryAdmin):
     ]
     always_read_only = ["logged_by", "logged_at", "retracted_at", "retracted_by"]
 
+    def get_fields(self, request: HttpRequest, obj: Evidence | None = None):
+        # MEDIA_ROOT is not served: logged evidence links its attachment to the app's
+        # download instead of the stored (random, unreachable) path.
+        if obj is not None:
+            return ["attachment_download" if f == "attachment" else f for f in self.fields]
+        return self.fields
+
     def get_readonly_fields(self, request: HttpRequest, obj: Evidence | None = None):
         # Logged evidence is history: a correction is a retraction plus a new entry.
         if obj is not None:
-            return self.fields
+            return self.get_fields(request, obj)
         return [*self.always_read_only, "retraction_reason"]
 
     def has_delete_permission(self, request: HttpRequest, obj: Evidence | None = None) -> bool:
@@ -181,6 +189,9 @@ class EvidenceAdmin(SimpleHistoryAdmin):
         # Only new evidence is written: logged evidence is never rewritten in place.
         if not change:
             obj.logged_by = request.user
+            if obj.attachment and not obj.attachment_name:
+                # Before saving, the file still has the name it was uploaded with.
+                obj.attachment_name = safe_filename(obj.attachment.name)
             super().save_model(request, obj, form, change)
 
     @admin.display(description="Evidence")
@@ -189,6 +200,16 @@ class EvidenceAdmin(SimpleHistoryAdmin):
             unit = evidence.indicator.unit
             return f"{evidence.indicator}: {evidence.value:g}{unit if unit == '%' else ''}"
         return evidence.get_direction_display()
+
+    @admin.display(description="Attachment")
+    def attachment_download(self, evidence: Evidence) -> str:
+        """A link to the download, named as uploaded (the stored name is random)."""
+        if not evidence.attachment:
+            return "-"
+        name = evidence.attachment_name or f"evidence-{evidence.pk}"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("evidence-attachment", args=[evidence.pk]), name
+        )
 
     @admin.display(description="Summary")
     def short_summary(self, evidence: Evidence) -> str:

@@ -1,8 +1,11 @@
 """Evidence in the admin is never deleted: it is retracted with a reason, by an action
 on the list or from its own page, and stays in the history."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from interventions.models import Evidence
@@ -11,6 +14,7 @@ from tests.factories import make_evidence, make_indicator, make_institution
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "admin:interventions_evidence_changelist"
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
 
 
 def change_url(evidence: Evidence) -> str:
@@ -206,3 +210,51 @@ def test_retracted_evidence_can_be_filtered_out(admin_client):
     response = admin_client.get(reverse(CHANGELIST), {"retracted": "no"})
 
     assert list(response.context["cl"].result_list) == [kept]
+
+
+def test_logged_evidence_links_its_attachment_to_the_download_by_its_uploaded_name(
+    admin_client,
+):
+    evidence = make_evidence(
+        make_institution(),
+        attachment="evidence/0f8e2c1a9b7d4e6f8a0b1c2d3e4f5a6b.pdf",
+        attachment_name="<b>Minutes</b> June.pdf",
+    )
+
+    page = admin_client.get(change_url(evidence)).content.decode()
+
+    download = reverse("evidence-attachment", args=[evidence.pk])
+    assert f'<a href="{download}">&lt;b&gt;Minutes&lt;/b&gt; June.pdf</a>' in page
+    assert "0f8e2c1a9b7d4e6f8a0b1c2d3e4f5a6b" not in page
+    assert "/media/" not in page
+
+
+def test_evidence_without_an_attachment_shows_none_on_its_page(admin_client):
+    evidence = make_evidence(make_institution())
+
+    page = admin_client.get(change_url(evidence)).content.decode()
+
+    assert reverse("evidence-attachment", args=[evidence.pk]) not in page
+
+
+def test_an_attachment_added_in_the_admin_keeps_its_name_and_is_stored_randomly(
+    admin_client, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    school = make_institution()
+
+    response = admin_client.post(
+        reverse("admin:interventions_evidence_add"),
+        {
+            "institution": school.pk,
+            "observed_on": "2015-03-01",
+            "direction": "positive",
+            "summary": "Minutes of the meeting",
+            "attachment": SimpleUploadedFile("Governors minutes.pdf", PDF),
+        },
+    )
+
+    assert response.status_code == 302
+    evidence = Evidence.objects.get()
+    assert evidence.attachment_name == "Governors minutes.pdf"
+    assert re.fullmatch(r"evidence/[0-9a-f]{32}\.pdf", evidence.attachment.name)
