@@ -276,16 +276,27 @@ def _value_words(model_field: models.Field, value, names: ObjectNames) -> str:
     return str(value)
 
 
+# Evidence's file is stored under a random name nobody chose (interventions/
+# attachments.py); the name it was uploaded with is what a person knows it by.
+LABELS = {"attachment_name": "Attachment"}
+
+
 def _label(model_field: models.Field) -> str:
+    if model_field.name in LABELS:
+        return LABELS[model_field.name]
     return str(model_field.verbose_name)[:1].upper() + str(model_field.verbose_name)[1:]
 
 
 def _shown_fields(record) -> list[models.Field]:
-    """The fields a person set, in the model's order: not the row's own id."""
+    """The fields a person set, in the model's order: not the row's own id, nor a
+    file's stored path (random, and served only through the app)."""
     return [
         f
         for f in record.tracked_fields
-        if f.editable and f.name != "id" and not f.name.startswith("history_")
+        if f.editable
+        and f.name != "id"
+        and not f.name.startswith("history_")
+        and not isinstance(f, models.FileField)
     ]
 
 

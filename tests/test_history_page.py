@@ -247,3 +247,18 @@ def test_the_page_costs_the_same_queries_for_one_change_of_each_kind_as_for_many
         response = client.get(history_url(many))
 
     assert len(rows(response)) == PAGE_SIZE
+
+
+def test_an_attachment_is_named_as_uploaded_never_by_its_stored_path(client, officer, institution):
+    make_evidence(
+        institution,
+        attachment="evidence/0f8e2c1a9b7d4e6f8a0b1c2d3e4f5a6b.pdf",
+        attachment_name="Governors minutes.pdf",
+    )
+    client.force_login(officer)
+
+    response = client.get(history_url(institution))
+    newest = rows(response)[0]
+
+    assert "Attachment: Governors minutes.pdf" in newest
+    assert "0f8e2c1a9b7d4e6f8a0b1c2d3e4f5a6b" not in response.content.decode()
