@@ -16,12 +16,6 @@ def quantity(value: float | None, unit: str = "") -> str:
 
 
 @register.filter
-def filename(path: str) -> str:
-    """An uploaded file's own name, without the folders it is stored under."""
-    return str(path).rsplit("/", 1)[-1]
-
-
-@register.filter
 def evidence_title(evidence) -> str:
     """What a piece of evidence says, in a few words: "Attendance: 91.5%", or
     "Positive observation"."""
