@@ -104,3 +104,10 @@ def test_a_persona_holds_its_roles_permissions(officer, lead, administrator):
     assert not lead.has_perm("interventions.add_evidence")
     assert administrator.has_perm("institutions.change_ratingscale")
     assert not administrator.has_perm("interventions.delete_evidence")
+
+
+def test_only_administrators_may_view_import_runs():
+    from django.contrib.auth.models import Group
+
+    holders = {group.name for group in Group.objects.filter(permissions__codename="view_importrun")}
+    assert holders == {"Administrators"}

@@ -9,8 +9,9 @@ their name must stay on the history rows they wrote). Re-running sets each group
 permissions to exactly these.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from failwell.db import ensure_permissions_exist
 
 ROLE_DOMAIN_APPS = ("institutions", "interventions")
 
@@ -42,14 +43,6 @@ ADMINISTRATOR_GRANTS = {
     ("axes", "accesslog"): ("view",),
     ("axes", "accessfailurelog"): ("view",),
 }
-
-
-def ensure_permissions_exist(apps) -> None:
-    """Permissions are normally made after migrate finishes; make them now."""
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
 
 
 def grant_role_permissions(apps, schema_editor):

@@ -14,17 +14,7 @@ needs an extension; none of them changes the models' state.
 
 from django.db import migrations
 
-
-class PostgreSQLOnly(migrations.RunSQL):
-    """RunSQL that does nothing on other databases (SQLite has no extensions)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+from failwell.db import PostgreSQLOnlySQL
 
 
 class Migration(migrations.Migration):
@@ -41,12 +31,12 @@ class Migration(migrations.Migration):
         ),
         # Left in place on the way back: other objects in the database may use it, and it
         # costs nothing unused.
-        PostgreSQLOnly(
+        PostgreSQLOnlySQL(
             sql="CREATE EXTENSION IF NOT EXISTS pg_trgm",
             reverse_sql=migrations.RunSQL.noop,
             elidable=False,
         ),
-        PostgreSQLOnly(
+        PostgreSQLOnlySQL(
             sql=(
                 'CREATE INDEX "institution_name_trgm" ON "institutions_institution" '
                 'USING gin (UPPER("name"::text) gin_trgm_ops)'
