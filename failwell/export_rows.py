@@ -116,12 +116,18 @@ INSPECTION_HEADER = (
 )
 
 
+def in_date_range(rows: QuerySet, field: str, filters: dict) -> QuerySet:
+    """Rows whose `field` falls within the chosen dates (either end may be open)."""
+    if filters.get("date_from"):
+        rows = rows.filter(**{f"{field}__gte": filters["date_from"]})
+    if filters.get("date_to"):
+        rows = rows.filter(**{f"{field}__lte": filters["date_to"]})
+    return rows
+
+
 def inspection_rows(institutions: QuerySet[Institution], filters: dict) -> Iterator[tuple]:
     inspections = Inspection.objects.filter(institution__in=institutions)
-    if filters.get("date_from"):
-        inspections = inspections.filter(inspected_on__gte=filters["date_from"])
-    if filters.get("date_to"):
-        inspections = inspections.filter(inspected_on__lte=filters["date_to"])
+    inspections = in_date_range(inspections, "inspected_on", filters)
     rows = (
         inspections.order_by("institution__name", "institution_id", "inspected_on", "pk")
         .values_list(
@@ -307,10 +313,7 @@ MILESTONE_HEADER = (
 
 def milestone_rows(institutions: QuerySet[Institution], filters: dict) -> Iterator[tuple]:
     milestones = Milestone.objects.filter(intervention__institution__in=institutions)
-    if filters.get("date_from"):
-        milestones = milestones.filter(due_on__gte=filters["date_from"])
-    if filters.get("date_to"):
-        milestones = milestones.filter(due_on__lte=filters["date_to"])
+    milestones = in_date_range(milestones, "due_on", filters)
     rows = (
         milestones.order_by(
             "intervention__institution__name",
@@ -389,10 +392,7 @@ EVIDENCE_HEADER = (
 
 def evidence_rows(institutions: QuerySet[Institution], filters: dict) -> Iterator[tuple]:
     evidence = Evidence.objects.filter(institution__in=institutions)
-    if filters.get("date_from"):
-        evidence = evidence.filter(observed_on__gte=filters["date_from"])
-    if filters.get("date_to"):
-        evidence = evidence.filter(observed_on__lte=filters["date_to"])
+    evidence = in_date_range(evidence, "observed_on", filters)
     rows = (
         evidence.order_by("institution__name", "institution_id", "observed_on", "pk")
         .values_list(
