@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCHMARKS = ROOT / "docs" / "BENCHMARKS.md"
-SECTION_START = "<!-- bench/pages.py: start -->"
-SECTION_END = "<!-- bench/pages.py: end -->"
 RECOMPUTE_START = "<!-- bench/recompute.py: start -->"
 RECOMPUTE_END = "<!-- bench/recompute.py: end -->"
 # Issue 7's targets: p95 server time in milliseconds, and the ratio to the floor.
@@ -219,14 +217,6 @@ def recompute_summary() -> str:
 
 
 def write_section(report: str) -> None:
-    """Replace this script's part of docs/BENCHMARKS.md, leaving everything else alone."""
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    block = f"{SECTION_START}\n{report}\n{SECTION_END}"
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1]
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + "\n\n## Pages\n\n" + block + "\n"
-    BENCHMARKS.parent.mkdir(exist_ok=True)
-    BENCHMARKS.write_text(text)
+    from bench import benchmarks_doc
+
+    benchmarks_doc.write_section("bench/pages.py", "Pages", report)

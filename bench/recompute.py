@@ -47,8 +47,6 @@ TARGET_INSTITUTIONS, TARGET_SECONDS = 22000, 30.0
 # services) and 210 trusts for every 22,510 institutions; the rest are schools.
 ENGLAND = {"councils": 150, "trusts": 210, "total": 22510}
 LOG = ROOT / "bench" / "out" / "worker.log"
-SECTION_START = "<!-- bench/recompute.py: start -->"
-SECTION_END = "<!-- bench/recompute.py: end -->"
 
 
 def main() -> int:
@@ -494,17 +492,9 @@ def command_line(args) -> str:
 
 
 def write_section(report: str) -> None:
-    """Replace this script's part of docs/BENCHMARKS.md, leaving everything else alone."""
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n"
-    block = f"{SECTION_START}\n{report}\n{SECTION_END}"
-    if SECTION_START in text and SECTION_END in text:
-        before, rest = text.split(SECTION_START, 1)
-        after = rest.split(SECTION_END, 1)[1]
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + "\n\n## Recompute throughput\n\n" + block + "\n"
-    BENCHMARKS.parent.mkdir(exist_ok=True)
-    BENCHMARKS.write_text(text)
+    from bench import benchmarks_doc  # the project root is on sys.path by now
+
+    benchmarks_doc.write_section("bench/recompute.py", "Recompute throughput", report)
 
 
 if __name__ == "__main__":
