@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import re
 import uuid
+from collections import defaultdict
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -238,26 +240,52 @@ class Institution(models.Model):
     def lineage(self) -> list[Institution]:
         """Every institution linked to this one through predecessors and successors.
 
-        Includes this institution. Walks links in both directions until no new
-        institution turns up, one query per generation, so an academy that replaced
-        a school that merged with another brings all three.
+        Includes this institution, so an academy that replaced a school that merged
+        with another brings all three.
         """
-        seen = {self.pk}
-        frontier = {self.pk}
-        while frontier:
-            links = LineageLink.objects.filter(
-                Q(predecessor_id__in=frontier) | Q(successor_id__in=frontier)
-            ).values_list("predecessor_id", "successor_id")
-            found = {pk for pair in links for pk in pair} - seen
-            seen |= found
-            frontier = found
-        return list(Institution.objects.filter(pk__in=seen).order_by("created_at", "pk"))
+        members = lineages([self.pk])[self.pk]
+        return list(Institution.objects.filter(pk__in=members).order_by("created_at", "pk"))
 
     def predecessors(self) -> models.QuerySet[LineageLink]:
         return self.links_as_successor.select_related("predecessor")
 
     def successors(self) -> models.QuerySet[LineageLink]:
         return self.links_as_predecessor.select_related("successor")
+
+
+def lineages(institution_ids: Iterable[int]) -> dict[int, frozenset[int]]:
+    """Each institution's whole lineage (itself, predecessors and successors, transitively).
+
+    One query per generation for the whole batch, however many institutions.
+    """
+    neighbours: dict[int, set[int]] = defaultdict(set)
+    frontier = set(institution_ids)
+    seen = set(frontier)
+    while frontier:
+        links = LineageLink.objects.filter(
+            Q(predecessor_id__in=frontier) | Q(successor_id__in=frontier)
+        ).values_list("predecessor_id", "successor_id")
+        found = set()
+        for predecessor, successor in links:
+            neighbours[predecessor].add(successor)
+            neighbours[successor].add(predecessor)
+            found |= {predecessor, successor}
+        frontier = found - seen
+        seen |= frontier
+
+    result: dict[int, frozenset[int]] = {}
+    for start in institution_ids:
+        if start in result:
+            continue
+        component, stack = {start}, [start]
+        while stack:
+            for other in neighbours[stack.pop()] - component:
+                component.add(other)
+                stack.append(other)
+        members = frozenset(component)
+        for member in members:
+            result[member] = members
+    return result
 
 
 class IdentifierScheme(models.TextChoices):

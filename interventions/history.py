@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Q
-
 from institutions.models import (
     CategoryOfConcern,
     EvaluationArea,
@@ -20,9 +18,9 @@ from institutions.models import (
     Inspectorate,
     Institution,
     Judgement,
-    LineageLink,
     headline_band,
     headline_words,
+    lineages,
 )
 from interventions.models import Evidence, Intervention, InterventionType, Milestone
 from interventions.trajectory import (
@@ -33,41 +31,6 @@ from interventions.trajectory import (
     MilestoneFact,
     ObservationFact,
 )
-
-
-def lineages(institution_ids: Iterable[int]) -> dict[int, frozenset[int]]:
-    """Each institution's whole lineage (itself, predecessors and successors, transitively).
-
-    One query per generation for the whole batch, however many institutions.
-    """
-    neighbours: dict[int, set[int]] = defaultdict(set)
-    frontier = set(institution_ids)
-    seen = set(frontier)
-    while frontier:
-        links = LineageLink.objects.filter(
-            Q(predecessor_id__in=frontier) | Q(successor_id__in=frontier)
-        ).values_list("predecessor_id", "successor_id")
-        found = set()
-        for predecessor, successor in links:
-            neighbours[predecessor].add(successor)
-            neighbours[successor].add(predecessor)
-            found |= {predecessor, successor}
-        frontier = found - seen
-        seen |= frontier
-
-    result: dict[int, frozenset[int]] = {}
-    for start in institution_ids:
-        if start in result:
-            continue
-        component, stack = {start}, [start]
-        while stack:
-            for other in neighbours[stack.pop()] - component:
-                component.add(other)
-                stack.append(other)
-        members = frozenset(component)
-        for member in members:
-            result[member] = members
-    return result
 
 
 class _ReferenceData:

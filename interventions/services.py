@@ -20,8 +20,8 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from institutions.models import BAND_RANKS, Institution
-from interventions.history import lineages, load_histories
+from institutions.models import BAND_RANKS, Institution, lineages
+from interventions.history import load_histories
 from interventions.models import MethodSettings, TrajectoryAssessment
 from interventions.trajectory import (
     METHOD_VERSION,

@@ -15,10 +15,17 @@ from typing import Any, TextIO
 
 from django.db.models import Prefetch
 
-from institutions.models import Inspection, Inspectorate, Institution, LineageLink, RatingScale
+from institutions.models import (
+    Inspection,
+    Inspectorate,
+    Institution,
+    LineageLink,
+    RatingScale,
+    lineages,
+)
 from interventions.bundle.reader import FORMAT
 from interventions.bundle.scales import ScaleSpec, scale_as_dict
-from interventions.history import lineages, load_histories
+from interventions.history import load_histories
 from interventions.models import Evidence, Indicator, Intervention
 from interventions.services import thresholds
 from interventions.trajectory import assess
