@@ -100,6 +100,7 @@ class Evidence:
         )
         self.observation_dates = [o.observed_on for o in self.observations]
         self._judged: dict[tuple, tuple[str, str]] = {}
+        self._finders: dict[tuple, tuple[signals.Limits, signals.SpecialCauseFinder]] = {}
 
     def dates(self) -> set[datetime.date]:
         """Every date a piece of evidence was observed: the signal can change on each."""
@@ -188,6 +189,17 @@ class Evidence:
             self._judged[key] = self._judge(series, reference, split, end, thresholds)
         return self._judged[key]
 
+    def _finder(
+        self, series: Series, start: int, split: int
+    ) -> tuple[signals.Limits, signals.SpecialCauseFinder]:
+        """The baseline's limits and the rules over every point after it, worked out
+        once per baseline: replay judges the same baseline at each new point."""
+        key = (series.slug, start, split)
+        if key not in self._finders:
+            limits = signals.xmr_limits(series.values[start:split])
+            self._finders[key] = limits, signals.SpecialCauseFinder(series.values[split:], limits)
+        return self._finders[key]
+
     def _judge(
         self,
         series: Series,
@@ -205,8 +217,8 @@ class Evidence:
             start = 0 if cap is None else max(0, split - cap)
             if not after:
                 return NO_SIGNAL, f"{name}: no points since {since}"
-            limits = signals.xmr_limits(series.values[start:split])
-            cause = signals.latest_special_cause(after, limits)
+            limits, finder = self._finder(series, start, split)
+            cause = finder.latest(end - split)
             if cause is None:
                 return NO_SIGNAL, (
                     f"{name}: no special cause since {since} against the baseline mean of "

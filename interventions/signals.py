@@ -16,6 +16,7 @@ the method a dependency-free pure function.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -213,12 +214,84 @@ def special_causes(points: Sequence[float], limits: Limits) -> list[SpecialCause
 
 def latest_special_cause(points: Sequence[float], limits: Limits) -> SpecialCause | None:
     """The most recent flagged point: Making Data Count's "current" signal."""
-    flagged = _flags(points, limits)
-    for i in range(len(flagged) - 1, -1, -1):
-        if flagged[i] is not None:
-            rank, side, first, last = flagged[i]
-            return SpecialCause(i, RULE_PRIORITY[rank], side, first, last)
-    return None
+    return SpecialCauseFinder(points, limits).latest(len(points))
+
+
+def _run_extents(keys: Sequence[int]) -> tuple[list[int], list[int]]:
+    """For each index, where the maximal stretch of equal keys holding it starts and ends."""
+    starts, ends = [0] * len(keys), [0] * len(keys)
+    for first, last, _ in _maximal_runs(keys):
+        for i in range(first, last + 1):
+            starts[i], ends[i] = first, last
+    return starts, ends
+
+
+class SpecialCauseFinder:
+    """The latest special cause among the first k points, for any k, cheaply.
+
+    Replaying a history asks the same question of one indicator at every new
+    point: the first k points after the reference date, then k + 1, and so on.
+    Running `_flags` on each prefix costs the whole prefix each time. A prefix's
+    flags are the full sequence's with runs and windows cut at the prefix's end, so
+    they are a subset of the full sequence's; this works out each point's sides and
+    runs once, and answers for a prefix by checking, latest first, only the points
+    flagged in the full sequence. tests/test_xmr_rules.py checks it against `_flags`
+    on every prefix of random sequences.
+    """
+
+    def __init__(self, points: Sequence[float], limits: Limits) -> None:
+        self.spread = limits.has_spread
+        self.outside = _sides(points, limits.upper, limits.lower)
+        self.level = _sides(points, limits.mean, limits.mean)
+        self.level_starts, self.level_ends = _run_extents(self.level)
+        self.beyond = _sides(points, limits.upper_two_thirds, limits.lower_two_thirds)
+        # As in _flags: step i compares point i with point i - 1.
+        self.steps = [0] + [side_of(b, a) for a, b in zip(points, points[1:], strict=False)]
+        self.step_starts, self.step_ends = _run_extents(self.steps)
+        self.candidates = [i for i, found in enumerate(_flags(points, limits)) if found]
+
+    def latest(self, count: int) -> SpecialCause | None:
+        """The latest flagged point among the first `count` points, as `_flags` would
+        flag it on those points alone."""
+        for i in reversed(self.candidates[: bisect.bisect_left(self.candidates, count)]):
+            found = self._flag(i, count - 1)
+            if found is not None:
+                rank, side, first, last = found
+                return SpecialCause(i, RULE_PRIORITY[rank], side, first, last)
+        return None
+
+    def _flag(self, i: int, end: int) -> tuple[int, int, int, int] | None:
+        """What flags point i when the points stop at index `end`: the first rule in
+        RULE_PRIORITY that does, and of its windows the widest, then latest."""
+        outside, shift, two_of_three, trend = range(4)
+        if self.spread and self.outside[i]:
+            return outside, self.outside[i], i, i
+        side = self.level[i]
+        if side:
+            first, last = self.level_starts[i], min(self.level_ends[i], end)
+            if last - first + 1 >= RUN_LENGTH:
+                return shift, side, first, last
+        side = self.beyond[i] if self.spread else 0
+        if side:
+            windows = []
+            for window_end in range(max(2, i), min(i + 2, end) + 1):
+                hits = [j for j in range(window_end - 2, window_end + 1) if self.beyond[j] == side]
+                if len(hits) >= 2:
+                    windows.append((hits[-1] - hits[0], hits[-1], hits[0]))
+            if windows:
+                _, last, first = max(windows)
+                return two_of_three, side, first, last
+        runs = []
+        # Point i ends the run of steps holding step i and starts one beginning at i + 1.
+        for step in (i, i + 1):
+            if step <= end and self.steps[step] and (step == i or self.step_starts[step] == step):
+                first, last = self.step_starts[step] - 1, min(self.step_ends[step], end)
+                if last - first + 1 >= RUN_LENGTH:
+                    runs.append((last - first, last, first, self.steps[step]))
+        if runs:
+            _, last, first, side = max(runs)
+            return trend, side, first, last
+        return None
 
 
 def theil_sen_slope(xs: Sequence[float], ys: Sequence[float]) -> float | None:

@@ -8,6 +8,8 @@ The baseline used throughout is 10, 12, 10, 12, 10, 12: mean 11, mean moving ran
 import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from interventions import signals
 from interventions.evidence_signal import CONCERN, IMPROVING, NO_SIGNAL, Evidence
@@ -238,3 +240,23 @@ def test_points_after_as_of_are_ignored():
     points = monthly([4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4.5, 9])
     assert signal_of(points, as_of=datetime.date(2010, 1, 31)).direction == NO_SIGNAL
     assert signal_of(points, as_of=datetime.date(2010, 2, 1)).direction == CONCERN
+
+
+def _latest_by_flagging_the_prefix(points, limits):
+    """The reference answer: every rule run over the prefix alone."""
+    causes = [cause for cause in signals.special_causes(points, limits) if cause is not None]
+    return causes[-1] if causes else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    baseline=st.lists(st.integers(0, 6), min_size=2, max_size=8),
+    after=st.lists(st.integers(0, 6), max_size=30),
+)
+def test_the_finder_answers_every_prefix_as_flagging_that_prefix_would(baseline, after):
+    # Small integers make ties, points on the mean and flat baselines common.
+    limits = signals.xmr_limits(baseline)
+    finder = signals.SpecialCauseFinder(after, limits)
+    for count in range(len(after) + 1):
+        expected = _latest_by_flagging_the_prefix(after[:count], limits)
+        assert finder.latest(count) == expected
