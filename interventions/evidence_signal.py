@@ -99,15 +99,18 @@ class Evidence:
             observations, key=lambda o: (o.observed_on, o.direction, o.summary)
         )
         self.observation_dates = [o.observed_on for o in self.observations]
+        # Every evidence date, sorted: what a signal sees as of a date is fixed by how
+        # many of them fall on or before it.
+        self._all_dates = sorted(
+            [*self.observation_dates, *(day for series in self.series for day in series.dates)]
+        )
+        self._signals: dict[tuple, EvidenceSignal] = {}
         self._judged: dict[tuple, tuple[str, str]] = {}
         self._finders: dict[tuple, tuple[signals.Limits, signals.SpecialCauseFinder]] = {}
 
     def dates(self) -> set[datetime.date]:
         """Every date a piece of evidence was observed: the signal can change on each."""
-        found = set(self.observation_dates)
-        for series in self.series:
-            found.update(series.dates)
-        return found
+        return set(self._all_dates)
 
     def signal(
         self,
@@ -119,7 +122,22 @@ class Evidence:
         """The signal from evidence dated from `reference` to `as_of`, both included.
 
         Inside a grace window a concern is still reported, but as the expected dip.
+        Kept once worked out: replay asks again at dates that bring no new evidence
+        (inspections, milestones, the end of a grace window).
         """
+        seen = bisect.bisect_right(self._all_dates, as_of)
+        key = (reference, seen, thresholds, in_grace)
+        if key not in self._signals:
+            self._signals[key] = self._signal(reference, as_of, thresholds, in_grace)
+        return self._signals[key]
+
+    def _signal(
+        self,
+        reference: datetime.date,
+        as_of: datetime.date,
+        thresholds: Thresholds,
+        in_grace: bool,
+    ) -> EvidenceSignal:
         signalled: list[tuple[str, str]] = []
         quiet: list[tuple[str, str]] = []
         improving = concern = 0
