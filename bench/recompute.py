@@ -9,9 +9,10 @@ process, so its memory does not count here) in an empty database, then measures:
 - inline: `interventions.services.recompute_many` over every institution in
   batches - first with no stored status history (every history is written), then
   again with nothing changed (the nightly re-evaluation's case);
-- worker: a real `celery worker --pool=solo --concurrency=1` child process runs
-  `reevaluate_all`, timed from queueing until every institution's
-  `status_version` has moved on (each stored recompute bumps it by one).
+- worker: a real `celery worker` child process runs `reevaluate_all`, timed from
+  queueing until the worker's own counters show every batch it queued has run:
+  one process (`--pool=solo`), and the worker as docker-compose runs it (prefork,
+  `--concurrency=2`, one process per CPU); `--worker-processes` chooses.
 
 Peak memory is the process's maximum RSS and, for a few batches re-run under
 tracemalloc (which slows Python several times, so it is never timed), the peak
@@ -86,7 +87,8 @@ def main() -> int:
     ids = list(Institution.objects.order_by("pk").values_list("pk", flat=True))
     rows = measure_inline(ids, args.trace_batches, args.profile)
     if args.worker:
-        rows += measure_worker(ids, args.broker, args.worker_timeout)
+        for processes in args.worker_processes:
+            rows += measure_worker(ids, args.broker, args.worker_timeout, processes)
 
     report = render(ids, rows, figures, args)
     print(report)
@@ -105,6 +107,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="Measure the data already there.")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--broker", default=DEFAULT_BROKER, help=f"Default {DEFAULT_BROKER}.")
+    parser.add_argument(
+        "--worker-processes",
+        type=positive,
+        nargs="+",
+        default=[1, 2],
+        help="Worker sizes to measure: 1 is the solo pool, more a prefork pool (default 1 2).",
+    )
     parser.add_argument(
         "--worker-timeout", type=positive, default=1800, help="Seconds to wait for the worker."
     )
@@ -240,7 +249,7 @@ def measure_tracemalloc(ids: list[int], count: int) -> dict:
     }
 
 
-def measure_worker(ids: list[int], broker: str, timeout: int) -> list[dict]:
+def measure_worker(ids: list[int], broker: str, timeout: int, processes: int) -> list[dict]:
     """A real worker's `reevaluate_all`, nothing flagged and then everything flagged."""
     from failwell.celery import app
     from interventions.services import mark_all_dirty
@@ -257,8 +266,8 @@ def measure_worker(ids: list[int], broker: str, timeout: int) -> list[dict]:
             "-A",
             "failwell",
             "worker",
-            "--pool=solo",
-            "--concurrency=1",
+            "--pool=solo" if processes == 1 else "--pool=prefork",
+            f"--concurrency={processes}",
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
@@ -271,9 +280,10 @@ def measure_worker(ids: list[int], broker: str, timeout: int) -> list[dict]:
     )
     try:
         wait_for_worker(app, name, worker)
-        rows = [worker_pass(ids, app, name, worker, broker, timeout, "nothing flagged (nightly)")]
+        pool = "solo pool" if processes == 1 else f"prefork, {processes} processes"
+        rows = [worker_pass(ids, app, name, worker, timeout, pool, "nothing flagged (nightly)")]
         mark_all_dirty()
-        rows.append(worker_pass(ids, app, name, worker, broker, timeout, "everything flagged"))
+        rows.append(worker_pass(ids, app, name, worker, timeout, pool, "everything flagged"))
     finally:
         worker.send_signal(signal.SIGTERM)
         try:
@@ -285,42 +295,53 @@ def measure_worker(ids: list[int], broker: str, timeout: int) -> list[dict]:
     return rows
 
 
-def worker_pass(ids, app, name, worker, broker: str, timeout: int, case: str) -> dict:
-    """Queue `reevaluate_all` and time it until the worker has nothing left to do.
+def worker_pass(ids, app, name, worker, timeout: int, pool: str, case: str) -> dict:
+    """Queue `reevaluate_all` and time it until the worker has run every batch it queued.
 
-    Done means: no institution is flagged, the queue in Redis is empty, and the
-    worker answers that it runs and holds no task. A solo-pool worker cannot answer
-    while it runs a task, so an answer with nothing active means it is idle.
+    Done means: the worker's own counters (`inspect stats`) show it took
+    `reevaluate_all` and every `recompute_batch` it queued, it runs and holds none
+    (`inspect active` and `reserved`: a prefork worker counts a task when a child
+    starts it), and no institution is still flagged. A solo-pool worker answers
+    only between tasks, so the answer can come late by one batch, never early. The
+    checks are cheap on purpose: they share the machine with the worker.
     """
-    import redis
-
     from institutions.models import Institution
-    from interventions.tasks import reevaluate_all
+    from interventions.services import BATCH_SIZE
+    from interventions.tasks import recompute_batch, reevaluate_all
 
-    queue = redis.Redis.from_url(broker)
-    inspector = app.control.inspect(destination=[name], timeout=0.5)
+    inspector = app.control.inspect(destination=[name], timeout=1.0)
+    batches_queued = -(-len(ids) // BATCH_SIZE)
 
-    def idle() -> bool:
-        if queue.llen(app.conf.task_default_queue) or Institution.objects.needing_recompute():
-            return False
-        active, reserved = inspector.active(), inspector.reserved()
-        return bool(active) and not active.get(name) and not (reserved or {}).get(name)
+    def finished() -> dict[str, int]:
+        stats = (inspector.stats() or {}).get(name)
+        return stats["total"] if stats else {}
 
+    def done(before: dict[str, int]) -> bool:
+        now = finished()
+        ran = {task: now.get(task, 0) - before.get(task, 0) for task in now}
+        return (
+            ran.get(reevaluate_all.name, 0) >= 1
+            and ran.get(recompute_batch.name, 0) >= batches_queued
+            and not (inspector.active() or {}).get(name, True)
+            and not (inspector.reserved() or {}).get(name, True)
+            and not Institution.objects.needing_recompute().exists()
+        )
+
+    before = finished()
     load = os.getloadavg()[0]
     cpu_before = worker_cpu_seconds(worker.pid)
     started = time.perf_counter()
     reevaluate_all.delay()
-    time.sleep(0.1)
-    while not idle():
+    while not done(before):
         if time.perf_counter() - started > timeout:
             raise SystemExit(f"The worker did not finish in {timeout} s; see {LOG}")
         if worker.poll() is not None:
             raise SystemExit(f"The worker stopped; see {LOG}")
-        time.sleep(0.1)
+        time.sleep(0.25)
     elapsed = time.perf_counter() - started
     print(f"worker, {case}: {elapsed:.1f} s", file=sys.stderr)
     return {
-        "phase": f"worker (solo pool), {case}",
+        "phase": f"worker ({pool}), {case}",
         "seconds": elapsed,
         "cpu": worker_cpu_seconds(worker.pid) - cpu_before,
         "load": load,
@@ -340,10 +361,19 @@ def wait_for_worker(app, name: str, worker: subprocess.Popen, timeout: float = 6
     raise SystemExit("The worker did not answer a ping within a minute; see bench/out/worker.log")
 
 
+def worker_processes(pid: int) -> list[int]:
+    """The worker and its pool's child processes (a prefork pool forks them)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
 def worker_cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a child process so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU time of the worker's processes so far, from /proc."""
+    total = 0
+    for process in worker_processes(pid):
+        fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds() -> float:
@@ -352,9 +382,13 @@ def cpu_seconds() -> float:
 
 
 def worker_peak_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmHWM:\s+(\d+) kB", status)
-    return int(match.group(1)) / 1024 if match else float("nan")
+    """The largest peak RSS among the worker's processes."""
+    peaks = []
+    for process in worker_processes(pid):
+        match = re.search(r"VmHWM:\s+(\d+) kB", Path(f"/proc/{process}/status").read_text())
+        if match:
+            peaks.append(int(match.group(1)) / 1024)
+    return max(peaks, default=float("nan"))
 
 
 class QueryTimer:
