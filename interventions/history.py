@@ -67,9 +67,12 @@ def load_histories(institution_ids: Iterable[int]) -> dict[int, History]:
     ref = _ReferenceData()
     concern_labels = dict(CategoryOfConcern.choices)
 
+    # A headline comes from the judgements only when there is no overall grade (a
+    # report card); an overall grade's band and label decide it otherwise. Reading
+    # only those judgements reads a quarter of them in England's data.
     judgement_bands: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for inspection_id, area_id, grade_id in Judgement.objects.filter(
-        inspection__institution_id__in=members
+        inspection__institution_id__in=members, inspection__overall_grade__isnull=True
     ).values_list("inspection_id", "area_id", "grade_id"):
         judgement_bands[inspection_id].append((area_id, grade_id))
 
