@@ -170,6 +170,50 @@ def test_the_chart_is_an_accessible_svg_with_the_same_data_as_tables(client, off
     assert "10 Mar 2010 Early recovery" in tables
 
 
+def test_each_chart_mark_names_its_date_and_lineage_member_and_long_observations_are_cut(
+    client, officer
+):
+    old = make_institution(name="Eltham Foundation School", slug="eltham")
+    new = make_institution(name="Harris Academy Greenwich", slug="harris")
+    make_link(old, new)
+    intervention = make_intervention(
+        old,
+        started_on=datetime.date(2010, 3, 10),
+        ended_on=datetime.date(2012, 8, 31),
+        outcome="superseded",
+    )
+    make_milestone(intervention, title="Attendance plan", due_on=datetime.date(2011, 1, 1))
+    attendance = make_indicator(name="Attendance", unit="%")
+    make_evidence(old, indicator=attendance, value=91.5, observed_on=datetime.date(2011, 2, 3))
+    summary = " ".join(f"word{n}" for n in range(40))
+    make_evidence(new, direction="negative", summary=summary, observed_on=datetime.date(2013, 4, 5))
+    make_assessment(new, as_of=datetime.date(2013, 8, 31), status="improving")
+
+    html = page(client, officer, new).content.decode()
+    svg = html[html.index("<svg") : html.index("</svg>")]
+    tooltips = re.findall(r"<title>(.*?)</title>", svg)
+    assert "Improving from 31 Aug 2013" in tooltips
+    assert (
+        "Special measures (Eltham Foundation School): from 10 Mar 2010 to 31 Aug 2012 "
+        "(superseded); grace window to 10 Sep 2011" in tooltips
+    )
+    assert (
+        "Milestone “Attendance plan”, due 1 Jan 2011: planned (Eltham Foundation School)"
+        in tooltips
+    )
+    assert "3 Feb 2011: 91.5% (Eltham Foundation School)" in tooltips
+    # A tooltip keeps 120 characters of the summary, the table 30 words.
+    cut = summary[:119] + "…"
+    assert f"Negative observation, 5 Apr 2013: {cut}" in tooltips
+
+    tables = words(html[html.index("Chart data as a table") :])
+    assert "Special measures (Eltham Foundation School) Ended 31 Aug 2012, superseded" in tables
+    assert "Attendance plan (Eltham Foundation School) 1 Jan 2011 Planned" in tables
+    assert "3 Feb 2011 (Eltham Foundation School) 91.5%" in tables
+    thirty = " ".join(f"word{n}" for n in range(30))
+    assert f"5 Apr 2013 Negative {thirty} …" in tables
+
+
 def test_with_nothing_recorded_the_page_says_so(client, officer, institution):
     text = words(page(client, officer, institution).content.decode())
     assert "Nothing to chart yet" in text
