@@ -11,9 +11,11 @@ The page is composed here, one floor up, because it shows both apps' data.
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -27,7 +29,6 @@ from django.db.models import (
     IntegerField,
     Lookup,
     OuterRef,
-    Prefetch,
     Q,
     Value,
     When,
@@ -35,9 +36,13 @@ from django.db.models import (
 from django.db.models.query import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.dates import MONTHS_3
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django_htmx.http import HttpResponseClientRedirect
 
 from failwell.access import current_assignments, role_required
@@ -123,6 +128,48 @@ def regions_in_use() -> list[str]:
         return [region for (region,) in cursor.fetchall()]
 
 
+class FilterSelect(forms.Select):
+    """A select that writes its options itself, in the markup of Django's
+    select.html and select_option.html, instead of rendering a template (and its
+    attrs template) for every option: the filter form's forty-odd options cost more
+    Python time than the page's SQL. The filters' choices have no option groups."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        chosen = self.format_value(value)
+        options, any_selected = [], False
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            # Only the first option with the value is selected, as Select.optgroups does.
+            selected = not any_selected and option_value in chosen
+            any_selected = any_selected or selected
+            options.append(
+                format_html(
+                    '\n  <option value="{}"{}>{}</option>\n',
+                    option_value,
+                    " selected" if selected else "",
+                    label,
+                )
+            )
+        return format_html(
+            '<select name="{}"{}>{}\n</select>',
+            name,
+            html_attributes(self.build_attrs(self.attrs, attrs)),
+            SafeString("".join(options)),
+        )
+
+
+def html_attributes(attrs: dict) -> SafeString:
+    """Attributes as django/forms/widgets/attrs.html writes them: in order, True as a
+    bare name, False left out (django.forms.utils.flatatt sorts them instead)."""
+    return SafeString(
+        "".join(
+            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+            for name, value in attrs.items()
+            if value is not False
+        )
+    )
+
+
 class DashboardFilters(forms.Form):
     """The dashboard's query string. Every parameter is optional; a bad one is named
     in the error summary and left out of the filtering, never a 500."""
@@ -143,22 +190,26 @@ class DashboardFilters(forms.Form):
         error_messages={"invalid_choice": "Select statuses from the list"},
     )
     sector = forms.ChoiceField(
+        widget=FilterSelect,
         label="Sector",
         choices=[("", "All sectors"), *Sector.choices],
         required=False,
         error_messages={"invalid_choice": "Select a sector from the list"},
     )
     region = forms.ChoiceField(
+        widget=FilterSelect,
         label="Region",
         required=False,
         error_messages={"invalid_choice": "Select a region from the list"},
     )
     inspectorate = forms.ChoiceField(
+        widget=FilterSelect,
         label="Inspected by",
         required=False,
         error_messages={"invalid_choice": "Select an inspectorate from the list"},
     )
     lead = forms.TypedChoiceField(
+        widget=FilterSelect,
         label="Turnaround lead",
         required=False,
         coerce=int,
@@ -166,6 +217,7 @@ class DashboardFilters(forms.Form):
         error_messages={"invalid_choice": "Select a turnaround lead from the list"},
     )
     changed = forms.TypedChoiceField(
+        widget=FilterSelect,
         label="Status changed",
         choices=[("", "At any time")]
         + [(str(days), f"In the last {days} days") for days in CHANGED_WITHIN_DAYS],
@@ -302,15 +354,17 @@ def ordered(institutions: QuerySet[Institution], sort: str) -> QuerySet[Institut
 
 @dataclass(frozen=True)
 class SortHeader:
-    """A sortable column heading: its link's sort value and its aria-sort."""
+    """A sortable column heading: its aria-sort and its link's address."""
 
     key: str
     label: str
     aria_sort: str  # "ascending", "descending" or "" when not sorted by this column
-    link_sort: str  # clicking sorts ascending, or flips the current direction
+    href: str  # sorts by this column ascending, or flips the current direction
 
 
-def sort_headers(sort: str) -> list[SortHeader]:
+def sort_headers(sort: str, path: str, query: QueryDict) -> list[SortHeader]:
+    """The headings for a table sorted by `sort`, linking to `path` with the filters
+    of `query` kept and the page number dropped."""
     labels = {
         "name": "Name",
         "sector": "Sector",
@@ -322,12 +376,43 @@ def sort_headers(sort: str) -> list[SortHeader]:
     headers = []
     for key, label in labels.items():
         if sort.removeprefix("-") != key:
-            headers.append(SortHeader(key, label, "", key))
+            aria_sort, link_sort = "", key
         elif sort.startswith("-"):
-            headers.append(SortHeader(key, label, "descending", key))
+            aria_sort, link_sort = "descending", key
         else:
-            headers.append(SortHeader(key, label, "ascending", f"-{key}"))
+            aria_sort, link_sort = "ascending", f"-{key}"
+        href = path + query_string(query, sort=link_sort, page=None)
+        headers.append(SortHeader(key, label, aria_sort, href))
     return headers
+
+
+@dataclass(frozen=True)
+class StatusCount:
+    """One status's count among the filtered institutions, with its tag and a link
+    that lists that status, the other filters kept."""
+
+    status: TrajectoryStatus
+    count: int
+    tag: SafeString
+    href: str
+    selected: bool
+
+
+def query_string(query: QueryDict, **changes: str | None) -> str:
+    """`query` with these parameters set (None removes one), as "?a=1&b=2", or "" when
+    there is nothing at all: what {% querystring query key=value %} writes, for the
+    links that the view makes rather than the template."""
+    # A dict of lists rather than QueryDict.copy(), which deep-copies: a page makes
+    # seventeen of these links.
+    params = dict(query.lists())
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = [value]
+    if not params and not query:
+        return ""
+    return "?" + urlencode([(key, value) for key, values in params.items() for value in values])
 
 
 def shareable_query(params: QueryDict) -> QueryDict:
@@ -340,16 +425,106 @@ def shareable_query(params: QueryDict) -> QueryDict:
     return kept
 
 
-def with_current_leads(institutions: QuerySet[Institution]) -> QuerySet[Institution]:
-    """Each institution's current lead assignments as `current_lead_assignments`:
-    one more query for a whole page, however many rows."""
-    return institutions.prefetch_related(
-        Prefetch(
-            "lead_assignments",
-            queryset=current_assignments().select_related("lead").order_by("starts_on", "pk"),
-            to_attr="current_lead_assignments",
+# The columns a row of the table shows, read as values: fifty model instances and
+# their prefetched lead assignments cost more Python time than the rows' SQL.
+ROW_FIELDS = (
+    "pk",
+    "name",
+    "slug",
+    "sector",
+    "status",
+    "region",
+    "latest_inspection_on",
+    "latest_headline_grade",
+    "latest_inspectorate",
+    "status_since",
+)
+
+
+# A valid slug that no institution's address contains elsewhere.
+SLUG_PLACEHOLDER = "institution-slug"
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    """One institution as its row of the table shows it, every cell already in words.
+
+    The template writes the cells as they are. Template work per row (an include
+    for the status tag, date filters, defaults, reversing the row's URL) cost the
+    page several times its SQL; done here, it is a few string operations a row.
+    """
+
+    pk: int
+    name: str
+    url: str
+    sector: str
+    region: str
+    latest_inspection: SafeString  # grade, date and inspectorate on two lines
+    status_tag: SafeString
+    status_since: str
+    leads: str
+
+
+def dashboard_rows(
+    institutions: QuerySet[Institution], tags: dict[str, SafeString]
+) -> list[DashboardRow]:
+    """The table rows of these institutions, in their order, in two queries: the rows,
+    then their current leads. `tags` is status_tags()."""
+    found = list(institutions.values_list(*ROW_FIELDS))
+    leads = lead_names_by_institution([pk for pk, *_ in found])
+    # One reverse() for the page: a slug needs no quoting in a path, so each row's
+    # address is the same with its own slug in place.
+    before, _, after = reverse("institution", args=[SLUG_PLACEHOLDER]).rpartition(SLUG_PLACEHOLDER)
+    sectors = dict(Sector.choices)
+    months = month_abbreviations(translation.get_language())
+    return [
+        DashboardRow(
+            pk=pk,
+            name=name,
+            url=f"{before}{slug}{after}",
+            sector=sectors[sector],
+            region=region or "Not recorded",
+            latest_inspection=(
+                format_html(
+                    "{},<br>{}{}",
+                    grade or "Not graded",
+                    short_date(inspected_on, months),
+                    f", {inspectorate}" if inspectorate else "",
+                )
+                if inspected_on
+                else SafeString("No inspections")
+            ),
+            status_tag=tags[status],
+            status_since=short_date(since, months) if since else "Not known",
+            leads=", ".join(leads.get(pk, [])) or "None",
         )
-    )
+        for pk, name, slug, sector, status, region, inspected_on, grade, inspectorate, since in (
+            found
+        )
+    ]
+
+
+def short_date(day: datetime.date, months: list[str]) -> str:
+    """A date as the template filter date:"j M Y" writes it ("12 Mar 2010"), with
+    no-break spaces so that it never wraps. The filter looks up its format and
+    parses it again for every date, and a page shows a hundred."""
+    return f"{day.day}\xa0{months[day.month]}\xa0{day.year:04d}"
+
+
+@functools.cache
+def month_abbreviations(language: str) -> list[str]:
+    """ "Jan" to "Dec" (at 1 to 12) as the "M" date format writes them in `language`."""
+    with translation.override(language):
+        return ["", *(MONTHS_3[month].title() for month in range(1, 13))]
+
+
+def status_tags() -> dict[str, SafeString]:
+    """Each status's tag, rendered once from includes/status_tag.html: a page shows
+    sixty tags of only ten kinds."""
+    return {
+        status.value: render_to_string("includes/status_tag.html", {"status": status.value})
+        for status in TrajectoryStatus
+    }
 
 
 class DashboardPaginator(Paginator):
@@ -361,20 +536,28 @@ class DashboardPaginator(Paginator):
     A page is read as "these 50 ids, in order" and then those rows: the ids come
     from the ordering's index alone, so a deep page (page 200 skips 9,950 rows)
     skips narrow index entries instead of sorting whole rows, and every page keeps
-    its number and its shareable URL. One query, with the ids as a subquery.
+    its number and its shareable URL. One query, with the ids as a subquery, and one
+    for the rows' current leads; the page's objects are DashboardRows.
     """
 
-    def __init__(self, institutions: QuerySet[Institution], sort: str, count: int) -> None:
+    def __init__(
+        self,
+        institutions: QuerySet[Institution],
+        sort: str,
+        count: int,
+        tags: dict[str, SafeString],
+    ) -> None:
         super().__init__(ordered(institutions, sort), PAGE_SIZE)
         self.sort = sort
+        self.tags = tags
         self.count = count  # instead of Paginator's cached COUNT(*) query
 
     def page(self, number) -> Page:
         number = self.validate_number(number)
         first = (number - 1) * self.per_page
         ids = self.object_list.values("pk")[first : first + self.per_page]
-        rows = with_current_leads(ordered(Institution.objects.filter(pk__in=ids), self.sort))
-        return self._get_page(rows, number, self)
+        rows = ordered(Institution.objects.filter(pk__in=ids), self.sort)
+        return self._get_page(dashboard_rows(rows, self.tags), number, self)
 
 
 @role_required
@@ -394,19 +577,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     counts = status_counts(filtered(filters, by_status=False))
     selected = set(filters.get("status") or [])
     total = sum(count for status, count in counts if not selected or status in selected)
-    paginator = DashboardPaginator(filtered(filters), filters["sort"], total)
+    tags = status_tags()
+    paginator = DashboardPaginator(filtered(filters), filters["sort"], total, tags)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form,
-        "query": query,
-        "export_query": _without(query, "page"),
-        "counts": counts,
-        "selected_statuses": selected,
+        "counts": [
+            StatusCount(
+                status,
+                count,
+                tags[status.value],
+                request.path + query_string(query, status=status.value, page=None),
+                status in selected,
+            )
+            for status, count in counts
+        ],
         "page_obj": page,
-        "institutions": page.object_list,
+        "rows": page.object_list,
+        "export_query": query_string(_without(query, "page")),
         # The default order stays out of the form, and so out of shareable URLs.
         "form_sort": "" if filters["sort"] == DEFAULT_SORT else filters["sort"],
-        "sort_headers": sort_headers(filters["sort"]),
+        "sort_headers": sort_headers(filters["sort"], request.path, query),
         "filtering": bool(_without(query, "page", "sort")),
     }
     if request.htmx and not request.htmx.history_restore_request:

@@ -34,7 +34,7 @@ def names(response) -> list[str]:
 
 
 def counts(response) -> dict[str, int]:
-    return {status.value: count for status, count in response.context["counts"]}
+    return {shown.status.value: shown.count for shown in response.context["counts"]}
 
 
 def text(html: str) -> str:
