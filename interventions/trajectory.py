@@ -48,6 +48,7 @@ import calendar
 import datetime
 from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from interventions import evidence_signal
 from interventions.episodes import (
@@ -176,8 +177,10 @@ class History:
     observations: tuple[ObservationFact, ...] = ()
 
 
-@dataclass(frozen=True)
-class Reason:
+class Reason(NamedTuple):
+    """A named tuple rather than a frozen dataclass: replaying England makes millions,
+    and a frozen dataclass is several times slower to build."""
+
     rule: str  # e.g. "latest_inspection", "grace_window", "evidence_signal", "milestones"
     text: str  # a sentence a person can check, naming dates, grades and values
 
@@ -478,7 +481,17 @@ def _change_dates(
                 dates.add(milestone.achieved_on)
     # A recovery is held from its recovery date or from a later inspection day.
     dates.update(add_months(day, thresholds.recovery_months) for day in timeline.day_dates)
-    return sorted(day for day in dates if day <= until)
+    days = sorted(day for day in dates if day <= until)
+    # Before the first failure episode the status and reasons depend on the
+    # inspections so far alone (run's first branch), so no other date there can
+    # change them. The first date stays: it is the status history's first row.
+    first_episode_on = timeline.first_episode_on
+    inspected = set(timeline.inspection_dates)
+    return days[:1] + [
+        day
+        for day in days[1:]
+        if day in inspected or (first_episode_on is not None and day >= first_episode_on)
+    ]
 
 
 def change_dates(
@@ -486,7 +499,8 @@ def change_dates(
 ) -> list[datetime.date]:
     """Sorted distinct dates <= until at which the status may change: every inspection
     date, intervention start/end, evidence date, and the time-only transitions (grace-window
-    ends, the day the recovery period completes)."""
+    ends, the day the recovery period completes). Before the first failure episode only
+    inspection dates (and the first date of all) can change it, so only they are listed."""
     _check_date(until, "until")
     return _change_dates(_Prepared(history), until, thresholds)
 

@@ -11,9 +11,16 @@ import datetime
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+_formatted: dict[datetime.date, str] = {}
+
+
 def format_date(day: datetime.date) -> str:
     """12 Mar 2010, whatever the locale."""
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    # Kept, as replaying England writes a few thousand distinct dates millions of times.
+    text = _formatted.get(day)
+    if text is None:
+        text = _formatted[day] = f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return text
 
 
 def format_number(value: float) -> str:

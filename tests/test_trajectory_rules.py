@@ -626,3 +626,18 @@ def test_replay_keeps_a_row_only_when_the_status_or_reasons_change():
 def test_replay_of_an_empty_history_is_one_unknown_row():
     history_rows = replay(History(), D(2016, 1, 1))
     assert [(row.as_of, row.status) for row in history_rows] == [(D(2016, 1, 1), "unknown")]
+
+
+def test_replay_starts_unknown_on_the_first_evidence_logged_before_any_inspection():
+    # Before the first failure episode only inspection days change a status, so
+    # replay skips the other dates there - but not the first, where the history begins.
+    observed = ObservationFact(D(2009, 6, 1), "positive", "New head appointed")
+    history = History(
+        inspections=(good(D(2009, 9, 1)),),
+        observations=(observed, ObservationFact(D(2009, 7, 1), "negative", "Staff left")),
+    )
+    history_rows = replay(history, D(2010, 1, 1))
+    assert [(row.as_of, row.status) for row in history_rows] == [
+        (D(2009, 6, 1), "unknown"),
+        (D(2009, 9, 1), "not_failing"),
+    ]
