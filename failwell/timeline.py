@@ -13,7 +13,9 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from institutions.models import Inspection, Institution
+from django.db.models import Prefetch, Q
+
+from institutions.models import Inspection, Institution, Judgement, LineageLink
 from interventions.models import (
     Evidence,
     Intervention,
@@ -39,14 +41,20 @@ class LineageHistory:
     milestones: list[Milestone]
     evidence: list[Evidence]
     assessments: list[TrajectoryAssessment] = field(default_factory=list)
+    # This institution's own links to the members it came from or became.
+    links: list[LineageLink] = field(default_factory=list)
 
     @classmethod
     def load(cls, institution: Institution) -> LineageHistory:
         members = {member.pk: member for member in institution.lineage()}
         ids = list(members)
+        # What Inspection.with_grades() reads, with each judgement's grade and area
+        # joined to it: one query for the judgements rather than three.
+        judgements = Judgement.objects.select_related("grade", "area")
         inspections = list(
             Inspection.objects.filter(institution_id__in=ids)
-            .with_grades()
+            .select_related("inspectorate", "scale", "overall_grade")
+            .prefetch_related(Prefetch("judgements", queryset=judgements))
             .order_by("inspected_on", "pk")
         )
         interventions = list(
@@ -68,10 +76,20 @@ class LineageHistory:
                 "as_of", "computed_at", "pk"
             )
         )
+        links = []
+        if len(members) > 1:  # alone in its lineage, it has no links to read
+            links = list(
+                LineageLink.objects.filter(
+                    Q(predecessor_id=institution.pk) | Q(successor_id=institution.pk)
+                ).order_by("linked_on", "pk")
+            )
         # Point related objects at the rows already read, so templates that follow
         # evidence.intervention or milestone.intervention.institution never query.
         for row in [*inspections, *interventions]:
             row.institution = members[row.institution_id]
+        for link in links:
+            link.predecessor = members[link.predecessor_id]
+            link.successor = members[link.successor_id]
         for milestone in milestones:
             milestone.intervention = by_id[milestone.intervention_id]
         milestones_by_id = {milestone.pk: milestone for milestone in milestones}
@@ -91,11 +109,22 @@ class LineageHistory:
             milestones=milestones,
             evidence=evidence,
             assessments=assessments,
+            links=links,
         )
 
     @property
     def latest_assessment(self) -> TrajectoryAssessment | None:
         return self.assessments[-1] if self.assessments else None
+
+    @property
+    def predecessor_links(self) -> list[LineageLink]:
+        """The links to the institutions this one came from (Institution.predecessors)."""
+        return [link for link in self.links if link.successor_id == self.institution.pk]
+
+    @property
+    def successor_links(self) -> list[LineageLink]:
+        """The links to the institutions this one became (Institution.successors)."""
+        return [link for link in self.links if link.predecessor_id == self.institution.pk]
 
     def dates(self) -> list[datetime.date]:
         """Every date the history mentions, for the chart's time axis."""
