@@ -374,6 +374,26 @@ def test_a_poll_with_nothing_new_gets_no_content_so_nothing_is_swapped(
     assert response.content == b""
 
 
+def transaction_statements(client, method: str, url: str, **kwargs) -> list[str]:
+    """The statements that open or close a transaction (a savepoint, inside a test's own)."""
+    with CaptureQueriesContext(connection) as queries:
+        getattr(client, method)(url, **kwargs)
+    opening = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "COMMIT")
+    return [query["sql"] for query in queries if query["sql"].startswith(opening)]
+
+
+def test_the_page_and_its_partials_only_read_so_open_no_transaction(client, lead, institution):
+    client.force_login(lead)
+    assert transaction_statements(client, "get", "/institutions/eltham/") == []
+    for partial in ("status", "timeline"):
+        url = f"/institutions/eltham/{partial}/"
+        assert transaction_statements(client, "get", url, **HTMX) == []
+    # Logging evidence writes, and stays one transaction with the dirty flag it sets.
+    posted = {"evidence_type": "observation", "direction": "positive", "summary": "Calm"}
+    posted |= {"observed_on_0": "1", "observed_on_1": "3", "observed_on_2": "2015"}
+    assert transaction_statements(client, "post", "/institutions/eltham/evidence/", data=posted)
+
+
 def test_the_status_partial_without_htmx_is_the_page(client, officer, institution):
     client.force_login(officer)
     response = client.get("/institutions/eltham/status/")
