@@ -57,12 +57,15 @@ def main() -> int:
             "Set DATABASE_URL=postgres://... : the benchmark runs on PostgreSQL.", file=sys.stderr
         )
         return 2
+    sys.path.insert(0, str(ROOT))
+    from bench import load
+
+    # Production settings, here and in the worker: with DEBUG on, Django keeps the
+    # text of every query, and a recompute's queries carry thousands of ids.
+    os.environ.update(load.production_environment(os.environ["DATABASE_URL"]))
     if args.worker:
         # Read by settings at start-up: tasks go to Redis rather than running inline.
         os.environ["CELERY_BROKER_URL"] = args.broker
-    else:
-        os.environ.pop("CELERY_BROKER_URL", None)
-    sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "failwell.settings")
     import django
 

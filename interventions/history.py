@@ -22,7 +22,7 @@ from institutions.models import (
     headline_words,
     lineages,
 )
-from interventions.models import Evidence, Intervention, InterventionType, Milestone
+from interventions.models import Evidence, Indicator, Intervention, InterventionType, Milestone
 from interventions.trajectory import (
     History,
     IndicatorPoint,
@@ -34,7 +34,7 @@ from interventions.trajectory import (
 
 
 class _ReferenceData:
-    """Grades, areas, inspectorates and types: small tables read once per batch."""
+    """Grades, areas, inspectorates, indicators and types: small tables read once per batch."""
 
     def __init__(self) -> None:
         self.grades = {
@@ -46,6 +46,12 @@ class _ReferenceData:
             for pk, position, name in EvaluationArea.objects.values_list("pk", "position", "name")
         }
         self.inspectorates = dict(Inspectorate.objects.values_list("pk", "name"))
+        self.indicators = {
+            pk: (slug, name, unit, higher)
+            for pk, slug, name, unit, higher in Indicator.objects.values_list(
+                "pk", "slug", "name", "unit", "higher_is_better"
+            )
+        }
         self.types = {
             pk: (name, grace)
             for pk, name, grace in InterventionType.objects.values_list(
@@ -150,22 +156,15 @@ def load_histories(institution_ids: Iterable[int]) -> dict[int, History]:
 
     points: dict[int, list[IndicatorPoint]] = defaultdict(list)
     observations: dict[int, list[ObservationFact]] = defaultdict(list)
-    for institution_id, observed_on, value, direction, summary, slug, name, unit, higher in (
+    for institution_id, observed_on, value, direction, summary, indicator_id in (
         Evidence.objects.current()
         .filter(institution_id__in=members)
         .values_list(
-            "institution_id",
-            "observed_on",
-            "value",
-            "direction",
-            "summary",
-            "indicator__slug",
-            "indicator__name",
-            "indicator__unit",
-            "indicator__higher_is_better",
+            "institution_id", "observed_on", "value", "direction", "summary", "indicator_id"
         )
     ):
-        if slug is not None:
+        if indicator_id is not None:
+            slug, name, unit, higher = ref.indicators[indicator_id]
             points[institution_id].append(
                 IndicatorPoint(
                     indicator=slug,
