@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
+from django.utils.dates import MONTHS
 
 from institutions.models import Inspection, Institution, Judgement, LineageLink
 from interventions.models import (
@@ -162,6 +163,11 @@ class TimelineEntry:
     item: object
     event: str
     member: Institution | None  # the lineage member, when it is not the page's institution
+
+    @property
+    def on_text(self) -> str:
+        """3 March 2010: the words of the date filter's "j F Y", without its cost per entry."""
+        return f"{self.on.day} {MONTHS[self.on.month]} {self.on.year}"
 
     @property
     def anchor(self) -> str:
