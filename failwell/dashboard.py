@@ -42,7 +42,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.dates import MONTHS_3
-from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -136,6 +135,7 @@ class FilterSelect(forms.Select):
     Python time than the page's SQL. The filters' choices have no option groups."""
 
     def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        escape = html.escape  # what django.utils.html.escape does, without its lazy check
         chosen = self.format_value(value)
         options, any_selected = [], False
         for option_value, label in self.choices:
@@ -144,31 +144,18 @@ class FilterSelect(forms.Select):
             selected = not any_selected and option_value in chosen
             any_selected = any_selected or selected
             options.append(
-                format_html(
-                    '\n  <option value="{}"{}>{}</option>\n',
-                    option_value,
-                    " selected" if selected else "",
-                    label,
-                )
+                f'\n  <option value="{escape(option_value)}"{" selected" if selected else ""}>'
+                f"{escape(str(label))}</option>\n"
             )
-        return format_html(
-            '<select name="{}"{}>{}\n</select>',
-            name,
-            html_attributes(self.build_attrs(self.attrs, attrs)),
-            SafeString("".join(options)),
-        )
-
-
-def html_attributes(attrs: dict) -> SafeString:
-    """Attributes as django/forms/widgets/attrs.html writes them: in order, True as a
-    bare name, False left out (django.forms.utils.flatatt sorts them instead)."""
-    return SafeString(
-        "".join(
-            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
-            for name, value in attrs.items()
+        # Attributes as django/forms/widgets/attrs.html writes them: in order, True
+        # as a bare name, False left out (django.forms.utils.flatatt sorts them).
+        attributes = "".join(
+            f" {escape(key)}" if value is True else f' {escape(key)}="{escape(str(value))}"'
+            for key, value in self.build_attrs(self.attrs, attrs).items()
             if value is not False
         )
-    )
+        options_html = "".join(options)
+        return SafeString(f'<select name="{escape(name)}"{attributes}>{options_html}\n</select>')
 
 
 class DashboardFilters(forms.Form):

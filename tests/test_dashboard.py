@@ -242,6 +242,21 @@ def test_the_lead_filter_offers_only_turnaround_leads(officer_client, lead, offi
     assert offered == ["", str(lead.pk)]
 
 
+def test_the_filter_form_shows_the_filters_in_use(officer_client, lead):
+    make_institution(region="North East")
+    html = officer_client.get(
+        f"/?region=North+East&sector=school&lead={lead.pk}&changed=30&status=failing"
+    ).content.decode()
+    assert '<select name="region" class="govuk-select govuk-!-width-full" id="id_region">' in html
+    assert '<option value="North East" selected>North East</option>' in html
+    assert '<option value="school" selected>School</option>' in html
+    assert f'<option value="{lead.pk}" selected>Lena</option>' in html
+    assert '<option value="30" selected>In the last 30 days</option>' in html
+    assert '<option value="" selected>Any inspectorate</option>' in html
+    assert html.count(" selected>") == 5
+    assert 'value="failing" checked' in html
+
+
 def test_the_status_changed_filter(officer_client):
     now = timezone.now()
     make_institution(name="Last week", status_changed_at=now - datetime.timedelta(days=6))
