@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.paginator import Page, Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     Count,
@@ -565,6 +565,10 @@ class DashboardPaginator(Paginator):
         return self._get_page(dashboard_rows(rows, self.tags), number, self)
 
 
+# Only reads, so outside ATOMIC_REQUESTS, as the institution page: there is nothing to
+# commit, and under READ COMMITTED a transaction would not give its statements one
+# snapshot anyway, so BEGIN and COMMIT were two round trips for nothing.
+@transaction.non_atomic_requests
 @role_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The dashboard page, or for htmx the results with the counts out of band."""
