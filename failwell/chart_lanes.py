@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.utils.text import Truncator
 
-from failwell.timeline import LineageHistory
+from failwell.timeline import EvidenceRow, LineageHistory
 from institutions.models import TrajectoryStatus
 from interventions.models import Direction, MilestoneStatus
 from interventions.wording import format_date, format_quantity
@@ -453,12 +453,12 @@ class IndicatorPanel:
 
 def indicator_panels(history: LineageHistory, scale: TimeScale, top: float) -> list[IndicatorPanel]:
     """One panel per indicator with current values, alphabetically, from `top` down."""
-    by_indicator: dict[int, list] = {}
+    by_indicator: dict[int, list[EvidenceRow]] = {}
     for item in history.evidence:
         if item.indicator_id is not None and not item.is_retracted:
             by_indicator.setdefault(item.indicator_id, []).append(item)
     panels = []
-    for rows in sorted(by_indicator.values(), key=lambda rows: rows[0].indicator.name):
+    for rows in sorted(by_indicator.values(), key=lambda rows: rows[0].indicator_name):
         top += 30  # room for the caption
         panels.append(_indicator_panel(history, rows, scale, top))
         top += INDICATOR_HEIGHT + 4
@@ -466,13 +466,14 @@ def indicator_panels(history: LineageHistory, scale: TimeScale, top: float) -> l
 
 
 def _indicator_panel(
-    history: LineageHistory, rows: list, scale: TimeScale, top: float
+    history: LineageHistory, rows: list[EvidenceRow], scale: TimeScale, top: float
 ) -> IndicatorPanel:
     """One indicator's values as a line, scaled to its own range (and its target)."""
-    indicator = rows[0].indicator
+    first = rows[0]
+    name, unit, target = first.indicator_name, first.indicator_unit, first.indicator_target
     values = [row.value for row in rows]
-    if indicator.target is not None:
-        values.append(indicator.target)
+    if target is not None:
+        values.append(target)
     low, high = min(values), max(values)
     if high == low:
         low, high = low - 1, high + 1
@@ -481,11 +482,11 @@ def _indicator_panel(
     def value_y(value: float) -> float:
         return round(top + (high + pad - value) / (high - low + 2 * pad) * INDICATOR_HEIGHT, 1)
 
-    better = "higher is better" if indicator.higher_is_better else "lower is better"
-    unit = f" ({indicator.unit})" if indicator.unit else ""
+    better = "higher is better" if first.higher_is_better else "lower is better"
+    unit_words = f" ({unit})" if unit else ""
     panel = IndicatorPanel(
-        name=indicator.name,
-        caption=f"{indicator.name}{unit}, {better}",
+        name=name,
+        caption=f"{name}{unit_words}, {better}",
         top=top,
         bottom=top + INDICATOR_HEIGHT,
         points=[
@@ -493,15 +494,15 @@ def _indicator_panel(
                 x=scale.x(row.observed_on),
                 y=value_y(row.value),
                 on=row.observed_on,
-                value=format_quantity(row.value, indicator.unit),
+                value=format_quantity(row.value, unit),
                 member=member_name(history, row.institution_id),
             )
             for row in rows
         ],
-        max_label=format_quantity(high, indicator.unit),
-        min_label=format_quantity(low, indicator.unit),
+        max_label=format_quantity(high, unit),
+        min_label=format_quantity(low, unit),
     )
-    if indicator.target is not None:
-        panel.target_y = value_y(indicator.target)
-        panel.target_label = f"Target {format_quantity(indicator.target, indicator.unit)}"
+    if target is not None:
+        panel.target_y = value_y(target)
+        panel.target_label = f"Target {format_quantity(target, unit)}"
     return panel

@@ -4,14 +4,16 @@ and the timeline of the institution page built from it.
 The page, its chart and its timeline all read the same `LineageHistory`, so they
 can never disagree, and the number of queries does not grow with the history: one
 query per kind of row over the lineage's member ids (plus one per lineage
-generation to find the members).
+generation to find the members, and one for the timeline's page of evidence in
+full: see EvidenceRow).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from django.db.models import Prefetch, Q
 from django.utils.dates import MONTHS
@@ -24,6 +26,50 @@ from interventions.models import (
     MilestoneStatus,
     Outcome,
     TrajectoryAssessment,
+)
+
+
+class EvidenceRow(NamedTuple):
+    """One piece of evidence as the chart and the timeline's order read it.
+
+    The chart draws all of a lineage's evidence, hundreds of rows for a long
+    history, while the timeline shows a page of it: model instances for every row
+    cost more than the rest of the page, so the rows are read as plain values and
+    only the timeline's page again in full (`LineageHistory.evidence_in_full`).
+    """
+
+    pk: int
+    institution_id: int
+    observed_on: datetime.date
+    direction: str
+    summary: str
+    value: float | None
+    retracted_at: datetime.datetime | None
+    indicator_id: int | None
+    indicator_name: str | None
+    indicator_unit: str | None
+    indicator_target: float | None
+    higher_is_better: bool | None
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.retracted_at is not None
+
+
+# EvidenceRow's fields, in its order, as Evidence lookups.
+EVIDENCE_COLUMNS = (
+    "pk",
+    "institution_id",
+    "observed_on",
+    "direction",
+    "summary",
+    "value",
+    "retracted_at",
+    "indicator_id",
+    "indicator__name",
+    "indicator__unit",
+    "indicator__target",
+    "indicator__higher_is_better",
 )
 
 
@@ -40,7 +86,7 @@ class LineageHistory:
     inspections: list[Inspection]
     interventions: list[Intervention]
     milestones: list[Milestone]
-    evidence: list[Evidence]
+    evidence: list[EvidenceRow]
     assessments: list[TrajectoryAssessment] = field(default_factory=list)
     # This institution's own links to the members it came from or became.
     links: list[LineageLink] = field(default_factory=list)
@@ -67,11 +113,12 @@ class LineageHistory:
         milestones = list(
             Milestone.objects.filter(intervention_id__in=by_id).order_by("due_on", "pk")
         )
-        evidence = list(
-            Evidence.objects.filter(institution_id__in=ids)
-            .select_related("indicator", "logged_by", "retracted_by")
+        evidence = [
+            EvidenceRow(*row)
+            for row in Evidence.objects.filter(institution_id__in=ids)
             .order_by("observed_on", "pk")
-        )
+            .values_list(*EVIDENCE_COLUMNS)
+        ]
         assessments = list(
             TrajectoryAssessment.objects.filter(institution=institution).order_by(
                 "as_of", "computed_at", "pk"
@@ -93,15 +140,6 @@ class LineageHistory:
             link.successor = members[link.successor_id]
         for milestone in milestones:
             milestone.intervention = by_id[milestone.intervention_id]
-        milestones_by_id = {milestone.pk: milestone for milestone in milestones}
-        for item in evidence:
-            item.institution = members[item.institution_id]
-            # The database ties evidence to its own institution's interventions; the
-            # guards only matter for rows written around it (SQLite has no such key).
-            if item.intervention_id in by_id:
-                item.intervention = by_id[item.intervention_id]
-            if item.milestone_id in milestones_by_id:
-                item.milestone = milestones_by_id[item.milestone_id]
         return cls(
             institution=institution,
             members=members,
@@ -112,6 +150,26 @@ class LineageHistory:
             assessments=assessments,
             links=links,
         )
+
+    def evidence_in_full(self, ids: Iterable[int]) -> dict[int, Evidence]:
+        """These pieces of the lineage's evidence as model instances, by id, for the
+        timeline's page. One query, none for no ids; their institution, intervention
+        and milestone are the rows already read, so the template never queries."""
+        interventions = {intervention.pk: intervention for intervention in self.interventions}
+        milestones = {milestone.pk: milestone for milestone in self.milestones}
+        found = {}
+        for item in Evidence.objects.filter(pk__in=list(ids)).select_related(
+            "indicator", "logged_by", "retracted_by"
+        ):
+            item.institution = self.members[item.institution_id]
+            # The database ties evidence to its own institution's interventions; the
+            # guards only matter for rows written around it (SQLite has no such key).
+            if item.intervention_id in interventions:
+                item.intervention = interventions[item.intervention_id]
+            if item.milestone_id in milestones:
+                item.milestone = milestones[item.milestone_id]
+            found[item.pk] = item
+        return found
 
     @property
     def latest_assessment(self) -> TrajectoryAssessment | None:
@@ -155,8 +213,9 @@ _SAME_DAY_ORDER = {"inspection": 0, "intervention": 1, "milestone": 2, "evidence
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One item of the timeline. `item` is the model row; `event` says which of its
-    moments this is (an intervention starts and ends; a milestone is due or met)."""
+    """One item of the timeline. `item` is the model row (for evidence, its
+    EvidenceRow until `read_in_full`); `event` says which of its moments this is (an
+    intervention starts and ends; a milestone is due or met)."""
 
     kind: str
     on: datetime.date
@@ -252,3 +311,14 @@ def build_timeline(history: LineageHistory, kinds: Iterable[str]) -> list[Timeli
         key=lambda entry: (entry.on, _SAME_DAY_ORDER[entry.kind], entry.item.pk), reverse=True
     )
     return entries
+
+
+def read_in_full(history: LineageHistory, entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """A page of the timeline with its evidence as model instances (see EvidenceRow)."""
+    evidence = history.evidence_in_full(
+        entry.item.pk for entry in entries if entry.kind == "evidence"
+    )
+    return [
+        replace(entry, item=evidence[entry.item.pk]) if entry.kind == "evidence" else entry
+        for entry in entries
+    ]
