@@ -14,6 +14,7 @@ import datetime
 import functools
 import html
 import itertools
+import operator
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -27,6 +28,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     Lookup,
     OuterRef,
@@ -477,36 +479,70 @@ class DashboardRow:
         )
 
 
+# With ROW_FIELDS, each current lead assignment's order and lead's name, if any.
+LEAD_FIELDS = (
+    "current_lead__starts_on",
+    "current_lead__pk",
+    "current_lead__lead__first_name",
+    "current_lead__lead__last_name",
+    "current_lead__lead__username",
+)
+
+
+def current_lead_assignments(today: datetime.date) -> FilteredRelation:
+    """An institution's lead assignments that are current, as
+    failwell.access.current_assignments has it: started, and not ended before today."""
+    return FilteredRelation(
+        "lead_assignments",
+        condition=Q(lead_assignments__starts_on__lte=today)
+        & (Q(lead_assignments__ends_on__isnull=True) | Q(lead_assignments__ends_on__gte=today)),
+    )
+
+
 def dashboard_rows(
     institutions: QuerySet[Institution], tags: dict[str, SafeString]
 ) -> list[DashboardRow]:
-    """The table rows of these institutions, in their order, in two queries: the rows,
-    then their current leads. `tags` is status_tags()."""
-    found = list(institutions.values_list(*ROW_FIELDS))
-    leads = lead_names_by_institution([pk for pk, *_ in found])
+    """The table rows of these institutions, in their order, in one query.
+
+    Each institution comes joined to its current lead assignments: a row of the
+    result per lead, or one with none. The ordering always ends with the pk, so an
+    institution's rows come together. (A second query for the leads cost as much
+    Python as the join's rows.) `tags` is status_tags().
+    """
+    found = institutions.annotate(
+        current_lead=current_lead_assignments(timezone.localdate())
+    ).values_list(*ROW_FIELDS, *LEAD_FIELDS)
     # One reverse() for the page: a slug needs no quoting in a path, so each row's
     # address is the same with its own slug in place.
     before, _, after = reverse("institution", args=[SLUG_PLACEHOLDER]).rpartition(SLUG_PLACEHOLDER)
     sectors = dict(Sector.choices)
     months = month_abbreviations(translation.get_language())
-    return [
-        DashboardRow(
-            pk=pk,
-            name=name,
-            url=f"{before}{slug}{after}",
-            sector=sectors[sector],
-            region=region or "Not recorded",
-            inspected_on=short_date(inspected_on, months) if inspected_on else "",
-            headline_grade=grade or "Not graded",
-            inspectorate=inspectorate,
-            status_tag=tags[status],
-            status_since=short_date(since, months) if since else "Not known",
-            leads=", ".join(leads.get(pk, [])) or "None",
+    rows = []
+    for _, joined in itertools.groupby(found, key=operator.itemgetter(0)):
+        joined = list(joined)
+        fields = joined[0][: len(ROW_FIELDS)]
+        pk, name, slug, sector, status, region, inspected_on, grade, inspectorate, since = fields
+        # (starts on, assignment pk, the lead's names) sorted: longest-serving first.
+        # A row without an assignment has None for all of them.
+        assignments = sorted(
+            row[len(ROW_FIELDS) :] for row in joined if row[len(ROW_FIELDS)] is not None
         )
-        for pk, name, slug, sector, status, region, inspected_on, grade, inspectorate, since in (
-            found
+        rows.append(
+            DashboardRow(
+                pk=pk,
+                name=name,
+                url=f"{before}{slug}{after}",
+                sector=sectors[sector],
+                region=region or "Not recorded",
+                inspected_on=short_date(inspected_on, months) if inspected_on else "",
+                headline_grade=grade or "Not graded",
+                inspectorate=inspectorate,
+                status_tag=tags[status],
+                status_since=short_date(since, months) if since else "Not known",
+                leads=", ".join(person_name(*lead) for _, _, *lead in assignments) or "None",
+            )
         )
-    ]
+    return rows
 
 
 def short_date(day: datetime.date, months: list[str]) -> str:

@@ -81,6 +81,22 @@ def test_the_dashboard_lists_each_institution_with_its_current_status(
     )
 
 
+def test_each_row_names_its_current_leads_longest_serving_first(officer_client):
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    shared = make_institution(name="Shared School")
+    make_lead_assignment(shared, make_user(first_name="Newer"), starts_on=today - 5 * day)
+    make_lead_assignment(shared, make_user(username="olderlead"), starts_on=today - 50 * day)
+    make_lead_assignment(shared, make_user(first_name="Leaving"), ends_on=today)
+    make_lead_assignment(shared, make_user(first_name="Former"), ends_on=today - day)
+    make_lead_assignment(shared, make_user(first_name="Future"), starts_on=today + day)
+    make_lead_assignment(make_institution(name="Other School"), make_user(first_name="Elsewhere"))
+    html = officer_client.get("/").content.decode()
+    assert row_text(html, "Shared School").endswith("Leaving, olderlead, Newer")
+    assert row_text(html, "Other School").endswith("Elsewhere")
+    assert names(officer_client.get("/")) == ["Other School", "Shared School"]
+
+
 def test_a_full_page_carries_the_filter_form_with_its_htmx_attributes(officer_client):
     html = officer_client.get("/").content.decode()
     form = re.search(r"<form id=\"dashboard-filters\"[^>]*>", html)[0]
@@ -515,9 +531,9 @@ def make_many(count: int, lead=None) -> None:
 
 
 # session, user, roles; regions, inspectorates, leads for the form; the counts
-# (which also give the paginator its total); the page; the page's current lead
+# (which also give the paginator its total); the page, joined to its current lead
 # assignments. No transaction: the dashboard only reads.
-DASHBOARD_QUERIES = 9
+DASHBOARD_QUERIES = 8
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX], ids=["full page", "htmx"])
