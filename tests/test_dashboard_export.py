@@ -164,10 +164,10 @@ def test_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised(officer_
     assert row[3] == "'+London"
 
 
-# export: session, user, roles; regions, inspectorates, leads for the form; the
-# request's savepoint and release; then, streamed, the rows and one query each for
-# the identifiers and the leads of each batch of 1,000 rows.
-EXPORT_QUERIES = 11
+# export: session, user, roles; the form's regions, inspectorates and leads, in one
+# statement; the request's savepoint and release; then, streamed, the rows and one
+# query each for the identifiers and the leads of each batch of 1,000 rows.
+EXPORT_QUERIES = 9
 
 
 def test_the_export_makes_the_same_queries_for_1_or_200_institutions(
