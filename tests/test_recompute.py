@@ -200,3 +200,34 @@ def test_time_alone_carries_a_stored_history_forward_past_the_grace_window():
         .values_list("as_of", "status", "reasons", "method_version")
     )
     assert stored == full
+
+
+def test_carrying_a_longer_history_forward_keeps_its_earlier_rows_as_stored():
+    # The earlier rows are read without their reasons when a history is carried
+    # forward; they must stay in the database untouched, reasons and all.
+    school = make_institution()
+    make_inspection(school, overall="Good", on=datetime.date(2012, 1, 10))
+    make_inspection(school, overall="Inadequate", on=datetime.date(2016, 3, 1))
+    make_intervention(school, started_on=datetime.date(2016, 3, 1))  # 18-month grace
+    services.recompute(school.pk, datetime.date(2016, 6, 1))
+    Institution.objects.filter(pk=school.pk).update(needs_recompute=False)
+    before = list(
+        TrajectoryAssessment.objects.filter(institution=school)
+        .order_by("as_of")
+        .values_list("pk", "as_of", "status", "reasons")
+    )
+    assert [row[2] for row in before] == ["not_failing", "early_recovery"]
+
+    services.recompute(school.pk, datetime.date(2018, 1, 1))
+
+    after = list(
+        TrajectoryAssessment.objects.filter(institution=school)
+        .order_by("as_of")
+        .values_list("pk", "as_of", "status", "reasons")
+    )
+    assert after[:2] == before
+    assert [row[2] for row in after] == ["not_failing", "early_recovery", "stalled"]
+    full = services._rows(services.replay_for(school.pk, datetime.date(2018, 1, 1)))
+    assert [(a, s, r) for _, a, s, r in after] == [(a, s, r) for a, s, r, _ in full]
+    school.refresh_from_db()
+    assert (school.status, school.status_since) == ("stalled", datetime.date(2017, 9, 1))
