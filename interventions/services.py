@@ -350,9 +350,12 @@ def _stored_histories(
     written): the nightly re-evaluation of England then decodes 22,000 lists of
     reasons rather than 300,000.
     """
-    outline: dict[int, list[tuple]] = {pk: [] for pk in snapshots}
+    # Flagged institutions are replayed whatever they have stored.
+    outline: dict[int, list[tuple]] = {
+        pk: [] for pk, snapshot in snapshots.items() if not snapshot.needs_recompute
+    }
     for pk, row_pk, *row in (
-        TrajectoryAssessment.objects.filter(institution_id__in=snapshots)
+        TrajectoryAssessment.objects.filter(institution_id__in=outline)
         .order_by(*_ORDER)
         .values_list("institution_id", "pk", "as_of", "status", "method_version")
     ):
@@ -362,7 +365,7 @@ def _stored_histories(
         _, row_as_of, status, method_version = light
         return (row_as_of, status, reasons, method_version)
 
-    replayed = {
+    replayed = {pk for pk in snapshots if pk not in outline} | {
         pk
         for pk, rows in outline.items()
         if _replays_all(snapshots[pk], as_row(rows[-1], None) if rows else None, as_of)
