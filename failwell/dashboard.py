@@ -118,12 +118,15 @@ def filter_choices_sql() -> str:
     instead, one step per region (the next region after the last one found), which
     both databases answer from the index of failwell/migrations/0004.
     The inspectorates by name; the users in the Turnaround leads group by name.
+    Columns: list, key (region, slug or user pk), then the names it sorts by.
     """
     quote = connection.ops.quote_name
     user = get_user_model()
     membership = user.groups.through._meta
     member = quote(membership.get_field("user").column)
     group = quote(membership.get_field("group").column)
+    user_pk = quote(user._meta.pk.column)
+    group_pk = quote(Group._meta.pk.column)
     institution = quote(Institution._meta.db_table)
     return f"""
         WITH RECURSIVE regions_in_use (region) AS (
@@ -136,10 +139,10 @@ def filter_choices_sql() -> str:
         UNION ALL
         SELECT 'inspectorate', slug, name, NULL, NULL FROM {quote(Inspectorate._meta.db_table)}
         UNION ALL
-        SELECT 'lead', CAST(u.id AS VARCHAR(20)), u.first_name, u.last_name, u.username
+        SELECT 'lead', CAST(u.{user_pk} AS VARCHAR(20)), u.first_name, u.last_name, u.username
         FROM {quote(user._meta.db_table)} u
-        JOIN {quote(membership.db_table)} m ON m.{member} = u.id
-        JOIN {quote(Group._meta.db_table)} g ON g.id = m.{group}
+        JOIN {quote(membership.db_table)} m ON m.{member} = u.{user_pk}
+        JOIN {quote(Group._meta.db_table)} g ON g.{group_pk} = m.{group}
         WHERE g.name = %s
         ORDER BY 1, 3, 4, 5, 2
     """
