@@ -269,8 +269,9 @@ def measure_worker(ids: list[int], broker: str, timeout: int, processes: int) ->
             "-A",
             "failwell",
             "worker",
-            "--pool=solo" if processes == 1 else "--pool=prefork",
             f"--concurrency={processes}",
+            # One process: the solo pool. More: prefork, as docker-compose.yml runs it.
+            *(["--pool=solo"] if processes == 1 else ["--pool=prefork", "-O", "fair"]),
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
