@@ -65,11 +65,16 @@ def role_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapper
 
 
-def current_assignments(on: datetime.date | None = None) -> QuerySet[LeadAssignment]:
-    on = on or timezone.localdate()
-    return LeadAssignment.objects.filter(starts_on__lte=on).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=on)
+def current_on(on: datetime.date, prefix: str = "") -> Q:
+    """A lead assignment that is current on a day: started, and not ended before it.
+    `prefix` reaches assignments through a relation, e.g. "lead_assignments__"."""
+    return Q(**{f"{prefix}starts_on__lte": on}) & (
+        Q(**{f"{prefix}ends_on__isnull": True}) | Q(**{f"{prefix}ends_on__gte": on})
     )
+
+
+def current_assignments(on: datetime.date | None = None) -> QuerySet[LeadAssignment]:
+    return LeadAssignment.objects.filter(current_on(on or timezone.localdate()))
 
 
 def writable_institutions(user) -> QuerySet[Institution]:

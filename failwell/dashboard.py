@@ -48,7 +48,7 @@ from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 from django_htmx.http import HttpResponseClientRedirect
 
-from failwell.access import current_assignments, role_required
+from failwell.access import current_assignments, current_on, role_required
 from failwell.csv_export import streaming_csv_response
 from failwell.roles import TURNAROUND_LEAD
 from institutions.models import (
@@ -508,12 +508,9 @@ LEAD_FIELDS = (
 
 
 def current_lead_assignments(today: datetime.date) -> FilteredRelation:
-    """An institution's lead assignments that are current, as
-    failwell.access.current_assignments has it: started, and not ended before today."""
+    """An institution's lead assignments that are current today."""
     return FilteredRelation(
-        "lead_assignments",
-        condition=Q(lead_assignments__starts_on__lte=today)
-        & (Q(lead_assignments__ends_on__isnull=True) | Q(lead_assignments__ends_on__gte=today)),
+        "lead_assignments", condition=current_on(today, prefix="lead_assignments__")
     )
 
 
