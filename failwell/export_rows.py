@@ -33,7 +33,8 @@ from os.path import basename
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from failwell.dashboard import EXPORT_BATCH, identifiers_by_institution, person_name
+from failwell.dashboard import EXPORT_BATCH, identifiers_by_institution
+from failwell.filters import person_name
 from institutions.models import (
     Band,
     CategoryOfConcern,

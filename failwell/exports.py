@@ -6,7 +6,7 @@
     /export/milestones.csv      export-milestones
     /export/evidence.csv        export-evidence
 
-Which institutions: the dashboard's own filter form and query (failwell/dashboard.py),
+Which institutions: the dashboard's own filter form and query (failwell/filters.py),
 with the same query parameters, so "for these institutions" on the dashboard means
 exactly the institutions its table lists, status filter included. Which rows: an
 optional date range, `date_from` and `date_to` (yyyy-mm-dd, both inclusive); what
@@ -30,8 +30,8 @@ from django.views.decorators.http import require_GET
 
 from failwell.access import role_required
 from failwell.csv_export import streaming_csv_response
-from failwell.dashboard import DashboardFilters, FilterChoices, filtered, shareable_query
 from failwell.export_rows import DOWNLOADS, Download
+from failwell.filters import DashboardFilters, FilterChoices, filtered, shareable_query
 from failwell.widgets import DateInputs
 
 DATE_PARAMETERS = ("date_from", "date_to")
