@@ -12,7 +12,6 @@ The page is composed here, one floor up, because it shows both apps' data.
 from __future__ import annotations
 
 import datetime
-import functools
 import html
 import itertools
 import operator
@@ -36,14 +35,14 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.dates import MONTHS_3
 from django.utils.safestring import SafeString
 from django_htmx.http import HttpResponseClientRedirect
 
 from failwell.access import current_assignments, current_on, role_required
 from failwell.csv_export import streaming_csv_response
+from failwell.dates import short_date
 from failwell.filters import (
     DEFAULT_SORT,
     SORT_FIELDS,
@@ -185,6 +184,9 @@ ROW_FIELDS = (
 # A valid slug that no institution's address contains elsewhere.
 SLUG_PLACEHOLDER = "institution-slug"
 
+# Between the parts of a date in a table cell, so that it never wraps.
+NO_BREAK = "\xa0"
+
 
 @dataclass(frozen=True)
 class DashboardRow:
@@ -264,7 +266,6 @@ def dashboard_rows(
     # address is the same with its own slug in place.
     before, _, after = reverse("institution", args=[SLUG_PLACEHOLDER]).rpartition(SLUG_PLACEHOLDER)
     sectors = dict(Sector.choices)
-    months = month_abbreviations(translation.get_language())
     rows = []
     for _, joined in itertools.groupby(found, key=operator.itemgetter(0)):
         joined = list(joined)
@@ -282,29 +283,15 @@ def dashboard_rows(
                 url=f"{before}{slug}{after}",
                 sector=sectors[sector],
                 region=region or "Not recorded",
-                inspected_on=short_date(inspected_on, months) if inspected_on else "",
+                inspected_on=short_date(inspected_on, NO_BREAK) if inspected_on else "",
                 headline_grade=grade or "Not graded",
                 inspectorate=inspectorate,
                 status_tag=tags[status],
-                status_since=short_date(since, months) if since else "Not known",
+                status_since=short_date(since, NO_BREAK) if since else "Not known",
                 leads=", ".join(person_name(*lead) for _, _, *lead in assignments) or "None",
             )
         )
     return rows
-
-
-def short_date(day: datetime.date, months: list[str]) -> str:
-    """A date as the template filter date:"j M Y" writes it ("12 Mar 2010"), with
-    no-break spaces so that it never wraps. The filter looks up its format and
-    parses it again for every date, and a page shows a hundred."""
-    return f"{day.day}\xa0{months[day.month]}\xa0{day.year:04d}"
-
-
-@functools.cache
-def month_abbreviations(language: str) -> list[str]:
-    """ "Jan" to "Dec" (at 1 to 12) as the "M" date format writes them in `language`."""
-    with translation.override(language):
-        return ["", *(MONTHS_3[month].title() for month in range(1, 13))]
 
 
 def status_tags() -> dict[str, SafeString]:

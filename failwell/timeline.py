@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from django.db.models import Prefetch, Q
-from django.utils.dates import MONTHS
 
+from failwell.dates import long_date
 from institutions.models import Inspection, Institution, Judgement, LineageLink
 from interventions.models import (
     Evidence,
@@ -225,8 +225,8 @@ class TimelineEntry:
 
     @property
     def on_text(self) -> str:
-        """3 March 2010: the words of the date filter's "j F Y", without its cost per entry."""
-        return f"{self.on.day} {MONTHS[self.on.month]} {self.on.year}"
+        """3 March 2010: the date filter's "j F Y", without its cost per entry."""
+        return long_date(self.on)
 
     @property
     def anchor(self) -> str:

@@ -12,9 +12,9 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS, MONTHS_3
 from simple_history.models import HistoricalRecords
 
+from failwell.dates import long_date, short_date
 from institutions.models import Institution, TrajectoryStatus
 from interventions.attachments import evidence_upload_to, validate_attachment
 
@@ -220,11 +220,6 @@ class Direction(models.TextChoices):
     NEUTRAL = "neutral", "Neutral"
 
 
-def _day_text(day: datetime.date) -> str:
-    """3 Mar 2010: the date filter's "j M Y"."""
-    return f"{day.day} {MONTHS_3[day.month].title()} {day.year}"
-
-
 class EvidenceQuerySet(models.QuerySet):
     def current(self) -> EvidenceQuerySet:
         """Evidence that has not been retracted: what the trajectory method reads."""
@@ -363,21 +358,20 @@ class Evidence(models.Model):
     @property
     def observed_on_text(self) -> str:
         """3 March 2010: the date filter's "j F Y"."""
-        day = self.observed_on
-        return f"{day.day} {MONTHS[day.month]} {day.year}"
+        return long_date(self.observed_on)
 
     @property
     def logged_at_text(self) -> str:
         """3 Mar 2010, 14:05 in local time: the date filter's "j M Y, H:i"."""
         moment = timezone.localtime(self.logged_at)
-        return f"{_day_text(moment)}, {moment.hour:02}:{moment.minute:02}"
+        return f"{short_date(moment)}, {moment.hour:02}:{moment.minute:02}"
 
     @property
     def retracted_on_text(self) -> str:
         """3 Mar 2010 in local time: the date filter's "j M Y"; empty if not retracted."""
         if self.retracted_at is None:
             return ""
-        return _day_text(timezone.localtime(self.retracted_at))
+        return short_date(timezone.localtime(self.retracted_at))
 
     def retract(self, by, reason: str) -> None:
         """Withdraw this evidence from the trajectory, keeping it and saying why.

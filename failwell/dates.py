@@ -1,0 +1,36 @@
+"""Dates in page text, as Django's date filter writes them, without the filter's cost.
+
+The filter looks up its format and parses it again for every date, which costs
+more than the rest of a table row or timeline entry; pages that show dozens of
+dates (the dashboard, the institution page's timeline) write them with these.
+Month names come from django.utils.dates in the active language, as the filter's do.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+
+from django.utils import translation
+from django.utils.dates import MONTHS, MONTHS_3
+
+
+@functools.cache
+def _month_names(language: str, abbreviated: bool) -> tuple[str, ...]:
+    """The twelve month names (at 1 to 12) as the "M" or "F" format writes them."""
+    with translation.override(language):
+        if abbreviated:
+            return ("", *(MONTHS_3[month].title() for month in range(1, 13)))
+        return ("", *(str(MONTHS[month]) for month in range(1, 13)))
+
+
+def short_date(day: datetime.date, space: str = " ") -> str:
+    """3 Mar 2010: the date filter's "j M Y". `space` may be a no-break space."""
+    month = _month_names(translation.get_language(), True)[day.month]
+    return f"{day.day}{space}{month}{space}{day.year:04d}"
+
+
+def long_date(day: datetime.date) -> str:
+    """3 March 2010: the date filter's "j F Y"."""
+    month = _month_names(translation.get_language(), False)[day.month]
+    return f"{day.day} {month} {day.year:04d}"
