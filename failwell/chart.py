@@ -48,9 +48,9 @@ from failwell.chart_lanes import (
     status_segments,
     step_paths,
 )
+from failwell.dates import short_date
 from failwell.timeline import LineageHistory
 from institutions.models import Band
-from interventions.wording import format_date
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ def describe(chart: Chart, history: LineageHistory) -> str:
         return "Nothing to chart yet: no inspections, interventions, milestones or evidence."
     members = len(history.members)
     where = "one institution" if members == 1 else f"the {members} institutions of the lineage"
-    sentences = [f"From {format_date(chart.start)} to {format_date(chart.end)}, for {where}."]
+    sentences = [f"From {short_date(chart.start)} to {short_date(chart.end)}, for {where}."]
     graded = [point for point in chart.inspections if point.y is not None]
     if graded:
         path = ", then ".join(f"{p.band.lower()} ({p.on.year})" for p in graded[-6:])
@@ -271,7 +271,7 @@ def describe(chart: Chart, history: LineageHistory) -> str:
     if chart.interventions:
         names = "; ".join(
             f"{span.label} from {span.started_on.year}, grace window to "
-            f"{format_date(span.grace_ends_on)}"
+            f"{short_date(span.grace_ends_on)}"
             for span in chart.interventions
         )
         sentences.append(f"Interventions: {names}.")
@@ -281,12 +281,12 @@ def describe(chart: Chart, history: LineageHistory) -> str:
         sentences.append(f"Milestones: {len(chart.milestones)}, {met} met, {missed} missed.")
     if chart.statuses:
         latest = chart.statuses[-1]
-        sentences.append(f"Status since {format_date(latest.on)}: {latest.label.lower()}.")
+        sentences.append(f"Status since {short_date(latest.on)}: {latest.label.lower()}.")
     for panel in chart.indicators:
         first, last = panel.points[0], panel.points[-1]
         sentences.append(
-            f"{panel.name}: {first.value} on {format_date(first.on)}, "
-            f"{last.value} on {format_date(last.on)}."
+            f"{panel.name}: {first.value} on {short_date(first.on)}, "
+            f"{last.value} on {short_date(last.on)}."
         )
     sentences.append("The same data is in the tables under the chart.")
     return " ".join(sentences)

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
+from failwell.dates import short_date
 from failwell.timeline import EvidenceRow, LineageHistory
 from institutions.models import TrajectoryStatus
 from interventions.models import Direction, MilestoneStatus
-from interventions.wording import format_date, format_quantity
+from interventions.wording import format_quantity
 
 WIDTH = 960
 PLOT_LEFT = 150
@@ -93,7 +94,7 @@ class StatusSegment:
 
     @property
     def on_text(self) -> str:
-        return format_date(self.on)
+        return short_date(self.on)
 
     @property
     def tooltip(self) -> str:
@@ -144,7 +145,7 @@ class InspectionPoint:
 
     @property
     def on_text(self) -> str:
-        return format_date(self.on)
+        return short_date(self.on)
 
     @property
     def description(self) -> str:
@@ -218,24 +219,24 @@ class InterventionSpan:
 
     @property
     def started_text(self) -> str:
-        return format_date(self.started_on)
+        return short_date(self.started_on)
 
     @property
     def grace_ends_text(self) -> str:
-        return format_date(self.grace_ends_on)
+        return short_date(self.grace_ends_on)
 
     @property
     def state(self) -> str:
         """Ongoing, or when it ended and how, for the table."""
         if self.ended_on:
-            return f"Ended {format_date(self.ended_on)}, {self.outcome.lower()}"
+            return f"Ended {short_date(self.ended_on)}, {self.outcome.lower()}"
         return "Ongoing"
 
     @property
     def tooltip(self) -> str:
         if self.ended_on:
             period = (
-                f"from {self.started_text} to {format_date(self.ended_on)} ({self.outcome.lower()})"
+                f"from {self.started_text} to {short_date(self.ended_on)} ({self.outcome.lower()})"
             )
         else:
             period = f"from {self.started_text}, ongoing"
@@ -291,18 +292,18 @@ class MilestoneMark:
 
     @property
     def due_text(self) -> str:
-        return format_date(self.due_on)
+        return short_date(self.due_on)
 
     @property
     def state(self) -> str:
         """Its status, and the day it was met if it was, for the table."""
         if self.achieved_on:
-            return f"{self.status}, {format_date(self.achieved_on)}"
+            return f"{self.status}, {short_date(self.achieved_on)}"
         return self.status
 
     @property
     def description(self) -> str:
-        when = f"met {format_date(self.achieved_on)}" if self.achieved_on else self.status.lower()
+        when = f"met {short_date(self.achieved_on)}" if self.achieved_on else self.status.lower()
         return f"Milestone “{self.title}”, due {self.due_text}: {when}"
 
     @property
@@ -356,7 +357,7 @@ class ObservationMark:
 
     @property
     def on_text(self) -> str:
-        return format_date(self.on)
+        return short_date(self.on)
 
     @property
     def tooltip(self) -> str:
@@ -413,7 +414,7 @@ class IndicatorPoint:
 
     @property
     def on_text(self) -> str:
-        return format_date(self.on)
+        return short_date(self.on)
 
     @property
     def tooltip(self) -> str:
