@@ -15,10 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 
 from failwell.dates import long_date
-from institutions.models import Inspection, Institution, Judgement, LineageLink
+from institutions.models import Inspection, Institution, LineageLink
 from interventions.models import (
     Evidence,
     Intervention,
@@ -95,13 +95,9 @@ class LineageHistory:
     def load(cls, institution: Institution) -> LineageHistory:
         members = {member.pk: member for member in institution.lineage()}
         ids = list(members)
-        # What Inspection.with_grades() reads, with each judgement's grade and area
-        # joined to it: one query for the judgements rather than three.
-        judgements = Judgement.objects.select_related("grade", "area")
         inspections = list(
             Inspection.objects.filter(institution_id__in=ids)
-            .select_related("inspectorate", "scale", "overall_grade")
-            .prefetch_related(Prefetch("judgements", queryset=judgements))
+            .with_grades()
             .order_by("inspected_on", "pk")
         )
         interventions = list(

@@ -556,9 +556,11 @@ class CategoryOfConcern(models.TextChoices):
 
 class InspectionQuerySet(models.QuerySet):
     def with_grades(self) -> InspectionQuerySet:
-        """Everything headline_band reads, in two queries however many rows."""
+        """Everything headline_band reads, in two queries however many rows: the
+        judgements come with their grade and area joined, not prefetched in two more."""
+        judgements = Judgement.objects.select_related("grade", "area")
         return self.select_related("inspectorate", "scale", "overall_grade").prefetch_related(
-            "judgements__grade", "judgements__area"
+            models.Prefetch("judgements", queryset=judgements)
         )
 
 
