@@ -312,8 +312,8 @@ class DashboardPaginator(Paginator):
     A page is read as "these 50 ids, in order" and then those rows: the ids come
     from the ordering's index alone, so a deep page (page 200 skips 9,950 rows)
     skips narrow index entries instead of sorting whole rows, and every page keeps
-    its number and its shareable URL. One query, with the ids as a subquery, and one
-    for the rows' current leads; the page's objects are DashboardRows.
+    its number and its shareable URL. One query, with the ids as a subquery and the
+    current leads joined (dashboard_rows); the page's objects are DashboardRows.
     """
 
     def __init__(
