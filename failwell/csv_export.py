@@ -6,6 +6,7 @@ line straight back, and StreamingHttpResponse sends it on.
 """
 
 import csv
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
@@ -25,6 +26,14 @@ class _LineBuffer:
 
     def write(self, line: str) -> str:
         return line
+
+
+def in_batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
+    """The rows in lists of `size`: an export reads what each batch needs besides
+    (identifiers, leads) in one query per batch, so memory stays flat."""
+    iterator = iter(rows)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def spreadsheet_safe(value: object) -> object:

@@ -15,7 +15,7 @@ import datetime
 import html
 import itertools
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -41,7 +41,7 @@ from django.utils.safestring import SafeString
 from django_htmx.http import HttpResponseClientRedirect
 
 from failwell.access import current_assignments, current_on, role_required
-from failwell.csv_export import streaming_csv_response
+from failwell.csv_export import in_batches, streaming_csv_response
 from failwell.dates import short_date
 from failwell.filters import (
     DEFAULT_SORT,
@@ -440,7 +440,7 @@ def export_rows(institutions: QuerySet[Institution]) -> Iterator[tuple]:
         "latest_headline_grade",
         "latest_headline_band",
     ).iterator(chunk_size=EXPORT_BATCH)
-    for batch in _batches(rows, EXPORT_BATCH):
+    for batch in in_batches(rows, EXPORT_BATCH):
         pks = [row[0] for row in batch]
         identifiers = identifiers_by_institution(pks)
         leads = lead_names_by_institution(pks)
@@ -480,12 +480,6 @@ def lead_names_by_institution(pks: list[int]) -> dict[int, list[str]]:
     ):
         names.setdefault(institution_id, []).append(person_name(first, last, username))
     return names
-
-
-def _batches(rows: Iterable[tuple], size: int) -> Iterator[list[tuple]]:
-    iterator = iter(rows)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
 
 
 def _without(query: QueryDict, *keys: str) -> QueryDict:

@@ -25,14 +25,14 @@ query count does not grow with the rows.
 from __future__ import annotations
 
 import datetime
-import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from os.path import basename
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from failwell.csv_export import in_batches
 from failwell.dashboard import EXPORT_BATCH, identifiers_by_institution
 from failwell.filters import person_name
 from institutions.models import (
@@ -68,12 +68,6 @@ class Download:
     @property
     def url_name(self) -> str:
         return f"export-{self.slug}"
-
-
-def in_batches(rows: Iterable[tuple], size: int = EXPORT_BATCH) -> Iterator[list[tuple]]:
-    iterator = iter(rows)
-    while batch := list(itertools.islice(iterator, size)):
-        yield batch
 
 
 def _day(value: datetime.date | None) -> str:
@@ -148,7 +142,7 @@ def inspection_rows(institutions: QuerySet[Institution], filters: dict) -> Itera
         )
         .iterator(chunk_size=EXPORT_BATCH)
     )
-    for batch in in_batches(rows):
+    for batch in in_batches(rows, EXPORT_BATCH):
         identifiers = _institution_columns(batch)
         judgements = _judgements_by_inspection([row[1] for row in batch])
         for (
@@ -255,7 +249,7 @@ def intervention_rows(institutions: QuerySet[Institution], filters: dict) -> Ite
         )
         .iterator(chunk_size=EXPORT_BATCH)
     )
-    for batch in in_batches(rows):
+    for batch in in_batches(rows, EXPORT_BATCH):
         identifiers = _institution_columns(batch)
         for (
             institution_id,
@@ -338,7 +332,7 @@ def milestone_rows(institutions: QuerySet[Institution], filters: dict) -> Iterat
         )
         .iterator(chunk_size=EXPORT_BATCH)
     )
-    for batch in in_batches(rows):
+    for batch in in_batches(rows, EXPORT_BATCH):
         identifiers = _institution_columns(batch)
         for (
             institution_id,
@@ -423,7 +417,7 @@ def evidence_rows(institutions: QuerySet[Institution], filters: dict) -> Iterato
         )
         .iterator(chunk_size=EXPORT_BATCH)
     )
-    for batch in in_batches(rows):
+    for batch in in_batches(rows, EXPORT_BATCH):
         identifiers = _institution_columns(batch)
         for (
             institution_id,
