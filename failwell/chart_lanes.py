@@ -103,11 +103,7 @@ class StatusSegment:
 
 def status_segments(history: LineageHistory, scale: TimeScale) -> list[StatusSegment]:
     """One segment per status, from the day it began to the next change (or the end)."""
-    # Assessments are written when the reasons change too; the lane shows statuses.
-    changes = []
-    for assessment in history.assessments:
-        if not changes or changes[-1].status != assessment.status:
-            changes.append(assessment)
+    changes = history.status_changes
     segments = []
     for index, assessment in enumerate(changes):
         x = scale.x(assessment.as_of)

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import Lag, Lead
 
 from failwell.dates import long_date
 from institutions.models import Inspection, Institution, LineageLink
@@ -79,6 +80,9 @@ class LineageHistory:
 
     Status changes are this institution's own assessments: each member's status is
     computed over the whole lineage, so their histories would repeat one another.
+    Only the assessments that changed the status are read, and the latest: a new
+    row is also written when only the reasons change, and a long history has ten
+    times as many of those as of changes, which nothing on the page shows.
     """
 
     institution: Institution
@@ -87,7 +91,9 @@ class LineageHistory:
     interventions: list[Intervention]
     milestones: list[Milestone]
     evidence: list[EvidenceRow]
-    assessments: list[TrajectoryAssessment] = field(default_factory=list)
+    # Oldest first: the first assessment, each that changed the status, and the latest.
+    status_changes: list[TrajectoryAssessment] = field(default_factory=list)
+    latest_assessment: TrajectoryAssessment | None = None
     # This institution's own links to the members it came from or became.
     links: list[LineageLink] = field(default_factory=list)
 
@@ -115,10 +121,19 @@ class LineageHistory:
             .order_by("observed_on", "pk")
             .values_list(*EVIDENCE_COLUMNS)
         ]
+        order = ("as_of", "computed_at", "pk")
         assessments = list(
-            TrajectoryAssessment.objects.filter(institution=institution).order_by(
-                "as_of", "computed_at", "pk"
+            TrajectoryAssessment.objects.filter(institution=institution)
+            .annotate(
+                previous_status=Window(Lag("status"), order_by=order),
+                next_pk=Window(Lead("pk"), order_by=order),
             )
+            .filter(
+                Q(previous_status__isnull=True)
+                | ~Q(previous_status=F("status"))
+                | Q(next_pk__isnull=True)
+            )
+            .order_by(*order)
         )
         links = []
         if len(members) > 1:  # alone in its lineage, it has no links to read
@@ -143,7 +158,8 @@ class LineageHistory:
             interventions=interventions,
             milestones=milestones,
             evidence=evidence,
-            assessments=assessments,
+            status_changes=[row for row in assessments if row.previous_status != row.status],
+            latest_assessment=assessments[-1] if assessments else None,
             links=links,
         )
 
@@ -168,10 +184,6 @@ class LineageHistory:
         return found
 
     @property
-    def latest_assessment(self) -> TrajectoryAssessment | None:
-        return self.assessments[-1] if self.assessments else None
-
-    @property
     def predecessor_links(self) -> list[LineageLink]:
         """The links to the institutions this one came from (Institution.predecessors)."""
         return [link for link in self.links if link.successor_id == self.institution.pk]
@@ -190,7 +202,9 @@ class LineageHistory:
                 days.append(intervention.ended_on)
         days += [m.achieved_on or m.due_on for m in self.milestones]
         days += [item.observed_on for item in self.evidence]
-        days += [assessment.as_of for assessment in self.assessments]
+        days += [assessment.as_of for assessment in self.status_changes]
+        if self.latest_assessment:
+            days.append(self.latest_assessment.as_of)
         return days
 
 
@@ -295,14 +309,8 @@ def build_timeline(history: LineageHistory, kinds: Iterable[str]) -> list[Timeli
                 )
             )
     if "status" in kinds:
-        previous = None
-        for assessment in history.assessments:
-            # A new row also when only the reasons change; the timeline shows changes of status.
-            if assessment.status != previous:
-                entries.append(
-                    TimelineEntry("status", assessment.as_of, assessment, "changed", None)
-                )
-            previous = assessment.status
+        for assessment in history.status_changes:
+            entries.append(TimelineEntry("status", assessment.as_of, assessment, "changed", None))
     entries.sort(
         key=lambda entry: (entry.on, _SAME_DAY_ORDER[entry.kind], entry.item.pk), reverse=True
     )

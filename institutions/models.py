@@ -244,6 +244,8 @@ class Institution(models.Model):
         with another brings all three.
         """
         members = lineages([self.pk])[self.pk]
+        if members == {self.pk}:  # most institutions: no need to read this one again
+            return [self]
         return list(Institution.objects.filter(pk__in=members).order_by("created_at", "pk"))
 
     def predecessors(self) -> models.QuerySet[LineageLink]:
