@@ -1,12 +1,11 @@
 """The institution page's trajectory chart, laid out on the server as plain data.
 
 `trajectory_chart(history, today)` turns a LineageHistory into positions in SVG user
-units; templates/failwell/_chart.svg.html only draws them, and the "chart data as
-a table" under it reads the very same objects, so the picture and the table always
-agree. No JavaScript and no charting library: the page must work without scripts,
-and an SVG with a title, a description and the data as tables is accessible. Only
-the indicator values, hundreds on a long history, are written in Python
-(IndicatorPanel.points_svg and table_rows), for speed.
+units; failwell/chart_svg.py only draws them, and the "chart data as a table" under
+it (templates/failwell/_chart_tables.html) reads the very same objects, so the
+picture and the table always agree. No JavaScript and no charting library: the
+page must work without scripts, and an SVG with a title, a description and the
+data as tables is accessible.
 
 Layout, top to bottom, every panel on one time axis across the lineage:
   status lane        the status history as coloured segments, a mark at each change

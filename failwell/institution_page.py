@@ -29,6 +29,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import push_url
 
+from failwell import chart_svg
 from failwell.access import (
     get_institution_for_reader,
     get_institution_for_writer,
@@ -98,6 +99,7 @@ def page_context(
         if intervention.institution_id == institution.pk and intervention.outcome == Outcome.ONGOING
     ]
     current_milestones = [m for m in history.milestones if m.intervention in current]
+    chart = trajectory_chart(history, today)
     evidence_forms = {}
     if can_write:
         attach_status_forms(current_milestones)
@@ -116,7 +118,8 @@ def page_context(
         "successors": history.successor_links,
         "current_interventions": current,
         "current_milestones": current_milestones,
-        "chart": trajectory_chart(history, today),
+        "chart": chart,
+        "chart_svg": "" if chart.is_empty else chart_svg.draw(chart, institution.name),
         "can_write": can_write,
         "writable_ids": writable,
         "next_url": institution.get_absolute_url(),
