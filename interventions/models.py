@@ -352,8 +352,8 @@ class Evidence(models.Model):
     def is_retracted(self) -> bool:
         return self.retracted_at is not None
 
-    # The dates of a timeline item (templates/interventions/_evidence_item.html) in the
-    # words of the date filter's formats. A page shows dozens of items, and the filter
+    # The dates of a timeline item (failwell/templatetags/timeline.py) in the words
+    # of the date filter's formats. A page shows dozens of items, and the filter
     # costs more than the rest of an item.
     @property
     def observed_on_text(self) -> str:

@@ -1,0 +1,314 @@
+"""The timeline's items as MOJ timeline markup: evidence on the institution and
+intervention pages, and the institution page's inspections, interventions,
+milestones and status changes.
+
+    {% load timeline %}
+    <div class="moj-timeline">{% timeline_items timeline_page %}</div>
+    {% for item in evidence %}{% evidence_item item hide_intervention=True %}{% endfor %}
+
+Written in Python rather than templates: a page of the timeline is fifty items of
+a dozen fields each, and as template variables they cost the institution page
+more Python time than all of its SQL takes. Every text is escaped with
+html.escape (what django.utils.html.escape does, without its lazy-string check per
+call). The tags read from the page's context: `writable_ids` (the institutions the
+user may write for: evidence shows a retract form only for those), `next_url`
+(where retracting returns) and the CSRF token.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from django import template
+from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+
+from failwell.dates import long_date, short_date
+from failwell.timeline import TimelineEntry
+from interventions.templatetags.evidence import evidence_title
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def timeline_items(context: template.Context, entries) -> SafeString:
+    """Every entry of a page of the timeline (failwell.timeline.TimelineEntry)."""
+    form = _RetractForm.from_context(context)
+    urls: dict[int, str] = {}  # each intervention's address, reversed once a page
+    return SafeString(
+        "".join(
+            _evidence(entry.item, entry.member, form, hide_intervention=False, urls=urls)
+            if entry.kind == "evidence"
+            else _entry(entry, urls)
+            for entry in entries
+        )
+    )
+
+
+@register.simple_tag(takes_context=True)
+def evidence_item(context: template.Context, evidence, hide_intervention: bool = False):
+    """One piece of evidence, on the intervention page (hide_intervention: its own)."""
+    form = _RetractForm.from_context(context)
+    return SafeString(_evidence(evidence, None, form, hide_intervention, urls={}))
+
+
+class _RetractForm:
+    """What the retract form needs from the page: who may retract, and how to post."""
+
+    def __init__(self, writable_ids, next_url: str, csrf_token: str):
+        self.writable_ids = writable_ids
+        self.next_url = next_url
+        self.csrf_token = csrf_token
+
+    @classmethod
+    def from_context(cls, context: template.Context) -> _RetractForm:
+        # As the {% csrf_token %} tag reads it: the token of this request, if any.
+        token = str(context.get("csrf_token") or "")
+        return cls(context.get("writable_ids") or (), context.get("next_url") or "", token)
+
+    def html(self, evidence, observed: str) -> str:
+        pk = evidence.pk
+        token = ""
+        if self.csrf_token and self.csrf_token != "NOTPROVIDED":
+            token = (
+                '<input type="hidden" name="csrfmiddlewaretoken"'
+                f' value="{escape(self.csrf_token)}">'
+            )
+        return (
+            '<details class="govuk-details govuk-!-margin-top-2 govuk-!-margin-bottom-0">'
+            '<summary class="govuk-details__summary"><span class="govuk-details__summary-text">'
+            f'Retract<span class="govuk-visually-hidden"> this evidence from {observed}</span>'
+            "</span></summary>"
+            '<div class="govuk-details__text">'
+            f'<form method="post" action="{reverse("retract-evidence", args=[pk])}" novalidate>'
+            f"{token}"
+            f'<input type="hidden" name="next" value="{escape(self.next_url)}">'
+            '<div class="govuk-form-group">'
+            f'<label class="govuk-label" for="retract-{pk}-reason">'
+            "Why are you retracting it?</label>"
+            f'<div id="retract-{pk}-hint" class="govuk-hint">'
+            "It stays in the history, struck through, with this reason.</div>"
+            f'<textarea class="govuk-textarea" id="retract-{pk}-reason" name="reason" rows="2"'
+            f' aria-describedby="retract-{pk}-hint"></textarea>'
+            "</div>"
+            '<button type="submit" class="govuk-button govuk-button--warning'
+            ' govuk-!-margin-bottom-0" data-module="govuk-button">Retract evidence</button>'
+            "</form></div></details>"
+        )
+
+
+def _person(user) -> str:
+    """A user's full name, or their username if they gave none."""
+    return user.get_full_name() or user.get_username()
+
+
+def _intervention_url(intervention, urls: dict[int, str]) -> str:
+    if intervention.pk not in urls:
+        urls[intervention.pk] = intervention.get_absolute_url()
+    return urls[intervention.pk]
+
+
+def _lines(text: str) -> str:
+    """Escaped, with a <br> for each line break: the linebreaksbr filter."""
+    return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
+
+
+def _evidence(evidence, member, form: _RetractForm, hide_intervention: bool, urls) -> str:
+    """One piece of evidence. Retracted evidence stays, struck through, with why."""
+    retracted = evidence.is_retracted
+    observed = escape(evidence.observed_on_text)
+    title = escape(evidence_title(evidence))
+    if retracted:
+        title = f'<span class="govuk-visually-hidden">Retracted: </span><del>{title}</del>'
+    by = escape(_person(evidence.logged_by)) if evidence.logged_by else "an import"
+    if member:
+        by += f", at {escape(member.name)}"
+    parts = [
+        f'<div class="moj-timeline__item" id="evidence-{evidence.pk}">',
+        '<div class="moj-timeline__header">',
+        f'<h3 class="moj-timeline__title">{title}</h3>',
+        f'<p class="moj-timeline__byline">by {by}</p>',
+        "</div>",
+        f'<p class="moj-timeline__date"><time datetime="{evidence.observed_on.isoformat()}">'
+        f"{observed}</time></p>",
+        '<div class="moj-timeline__description">',
+    ]
+    if retracted:
+        parts.append(
+            '<p class="govuk-body govuk-!-margin-bottom-2">'
+            '<strong class="govuk-tag govuk-tag--grey">Retracted</strong></p>'
+        )
+    if evidence.summary:
+        summary = _lines(evidence.summary)
+        if retracted:
+            summary = f"<del>{summary}</del>"
+        parts.append(f'<p class="govuk-body govuk-!-margin-bottom-1">{summary}</p>')
+    linked = ""
+    if evidence.intervention_id and not hide_intervention:
+        intervention = evidence.intervention
+        linked = (
+            f'For <a class="govuk-link" href="{_intervention_url(intervention, urls)}">'
+            f"{escape(intervention.type.name)}</a>"
+        )
+        if evidence.milestone_id:
+            linked += f", milestone “{escape(evidence.milestone.title)}”"
+    elif evidence.milestone_id:
+        linked = f"For milestone “{escape(evidence.milestone.title)}”"
+    if linked:
+        parts.append(f'<p class="govuk-body-s govuk-!-margin-bottom-1">{linked}</p>')
+    if evidence.attachment:
+        # Only through the app's download view (signed-in readers); never a MEDIA_URL link.
+        name = escape(evidence.attachment_name or "download the file")
+        parts.append(
+            '<p class="govuk-body-s govuk-!-margin-bottom-1">Attachment: <a class="govuk-link"'
+            f' href="{reverse("evidence-attachment", args=[evidence.pk])}" download>{name}'
+            f'<span class="govuk-visually-hidden"> (evidence from {observed})</span></a></p>'
+        )
+    parts.append(
+        '<p class="govuk-body-s govuk-hint govuk-!-margin-bottom-0">'
+        f"Logged {escape(evidence.logged_at_text)}</p>"
+    )
+    if retracted:
+        by = f" by {escape(_person(evidence.retracted_by))}" if evidence.retracted_by else ""
+        parts.append(
+            '<p class="govuk-body-s govuk-!-margin-top-1 govuk-!-margin-bottom-0">'
+            f"Retracted {escape(evidence.retracted_on_text)}{by}:"
+            f" {escape(evidence.retraction_reason)}</p>"
+        )
+    elif evidence.institution_id in form.writable_ids:
+        parts.append(form.html(evidence, observed))
+    parts.append("</div></div>")
+    return "".join(parts)
+
+
+def _entry(entry: TimelineEntry, urls: dict[int, str]) -> str:
+    """An inspection, an intervention's start or end, a milestone, or a status change."""
+    title, description = {
+        "inspection": _inspection,
+        "intervention": _intervention,
+        "milestone": _milestone,
+        "status": _status_change,
+    }[entry.kind](entry, urls)
+    byline = ""
+    if entry.member:
+        byline = f'<p class="moj-timeline__byline">at {escape(entry.member.name)}</p>'
+    return (
+        f'<div class="moj-timeline__item" id="{entry.anchor}">'
+        '<div class="moj-timeline__header">'
+        f'<h3 class="moj-timeline__title">{escape(title)}</h3>'
+        f"{byline}</div>"
+        f'<p class="moj-timeline__date"><time datetime="{entry.on.isoformat()}">'
+        f"{escape(entry.on_text)}</time></p>"
+        f'<div class="moj-timeline__description">{description}</div>'
+        "</div>"
+    )
+
+
+def _inspection(entry: TimelineEntry, urls) -> tuple[str, str]:
+    inspection = entry.item
+    band = inspection.headline_band
+    concern = ""
+    if inspection.category_of_concern:
+        concern = (
+            "; category of concern: "
+            f"<strong>{escape(inspection.get_category_of_concern_display().lower())}</strong>"
+        )
+    parts = [
+        '<p class="govuk-body govuk-!-margin-bottom-1">Headline band: '
+        f"{escape(band.label if band else 'not graded')}{concern}.</p>"
+    ]
+    judgements = inspection.judgements.all()
+    if judgements:
+        items = "".join(
+            f"<li>{escape(judgement.area.name)}: {escape(judgement.grade.label)}</li>"
+            for judgement in judgements
+        )
+        parts.append(f'<ul class="govuk-list govuk-body-s govuk-!-margin-bottom-1">{items}</ul>')
+    source = escape(inspection.scale.name)
+    if inspection.published_on:
+        source += f", published {short_date(inspection.published_on)}"
+    # Only a web address becomes a link: report_url is a URLField, but a row written
+    # around its validation must never give a javascript: link.
+    if inspection.report_url.lower().startswith(("https://", "http://")):
+        source += (
+            f'. <a class="govuk-link" href="{escape(inspection.report_url)}"'
+            ' rel="noreferrer noopener">Read the report<span class="govuk-visually-hidden">'
+            f" of the {long_date(inspection.inspected_on)} inspection</span></a>"
+        )
+    parts.append(f'<p class="govuk-body-s govuk-!-margin-bottom-0">{source}</p>')
+    title = f"{inspection.inspectorate.name} inspection: {inspection.headline_label}"
+    return title, "".join(parts)
+
+
+def _intervention(entry: TimelineEntry, urls) -> tuple[str, str]:
+    intervention = entry.item
+    name = intervention.type.name
+    outcome = intervention.get_outcome_display().lower()
+    if entry.event == "started":
+        title = f"{name} started"
+        led = f", led by {escape(_person(intervention.lead))}" if intervention.lead else ""
+        parts = [
+            '<p class="govuk-body govuk-!-margin-bottom-1">'
+            f"{escape(intervention.get_intensity_display())}{led}. Grace window of"
+            f" {intervention.effective_grace_months} months, to"
+            f" {short_date(intervention.grace_window_ends_on)}.</p>"
+        ]
+        if intervention.objectives:
+            objectives = Truncator(intervention.objectives).words(40, truncate=" …")
+            parts.append(
+                f'<p class="govuk-body-s govuk-!-margin-bottom-1">{escape(objectives)}</p>'
+            )
+    else:
+        title = f"{name} ended: {outcome}"
+        parts = [
+            '<p class="govuk-body govuk-!-margin-bottom-1">Started'
+            f" {short_date(intervention.started_on)}; outcome: {escape(outcome)}.</p>"
+        ]
+    parts.append(
+        '<p class="govuk-body-s govuk-!-margin-bottom-0"><a class="govuk-link"'
+        f' href="{_intervention_url(intervention, urls)}">Open the intervention'
+        f'<span class="govuk-visually-hidden"> {escape(name)} from'
+        f" {long_date(intervention.started_on)}</span></a></p>"
+    )
+    return title, "".join(parts)
+
+
+MILESTONE_EVENTS = {"met": "met", "missed": "missed", "dropped": "dropped"}
+
+
+def _milestone(entry: TimelineEntry, urls) -> tuple[str, str]:
+    milestone = entry.item
+    title = f"Milestone {MILESTONE_EVENTS.get(entry.event, 'due')}: {milestone.title}"
+    if milestone.achieved_on:
+        state = f", met {short_date(milestone.achieved_on)}"
+    else:
+        state = f"; {escape(milestone.get_status_display().lower())}"
+    description = (
+        '<p class="govuk-body govuk-!-margin-bottom-0">'
+        f"{escape(milestone.intervention.type.name)}. Due {short_date(milestone.due_on)}"
+        f"{state}.</p>"
+    )
+    if milestone.notes:
+        description += (
+            f'<p class="govuk-body-s govuk-!-margin-bottom-0">{escape(milestone.notes)}</p>'
+        )
+    return title, description
+
+
+def _status_change(entry: TimelineEntry, urls) -> tuple[str, str]:
+    assessment = entry.item
+    reasons = "".join(f"<li>{escape(reason_text(reason))}</li>" for reason in assessment.reasons)
+    return f"Status: {assessment.get_status_display()}", (
+        '<ul class="govuk-list govuk-list--bullet govuk-body-s govuk-!-margin-bottom-1">'
+        f"{reasons}</ul>"
+        '<p class="govuk-body-s govuk-hint govuk-!-margin-bottom-0">'
+        f"Trajectory method version {escape(str(assessment.method_version))}.</p>"
+    )
+
+
+def reason_text(reason) -> str:
+    """A stored reason's words: its "text", or the reason itself (older rows were strings)."""
+    if isinstance(reason, dict) and reason.get("text"):
+        return str(reason["text"])
+    return str(reason)
