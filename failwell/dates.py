@@ -26,7 +26,16 @@ def _month_names(language: str, abbreviated: bool) -> tuple[str, ...]:
 
 def short_date(day: datetime.date, space: str = " ") -> str:
     """3 Mar 2010: the date filter's "j M Y". `space` may be a no-break space."""
-    month = _month_names(translation.get_language(), True)[day.month]
+    if isinstance(day, datetime.datetime):  # its day, not a cache entry per second
+        day = day.date()
+    return _short_date(day, space, translation.get_language())
+
+
+# The institution page's chart writes each date of a long history two or three
+# times (a mark's tooltip, its table cell, a sentence), and pages share days.
+@functools.lru_cache(maxsize=4096)
+def _short_date(day: datetime.date, space: str, language: str) -> str:
+    month = _month_names(language, True)[day.month]
     return f"{day.day}{space}{month}{space}{day.year:04d}"
 
 
