@@ -2,8 +2,8 @@
 
 `trajectory_chart(history, today)` turns a LineageHistory into positions in SVG user
 units; failwell/chart_svg.py only draws them, and the "chart data as a table" under
-it (templates/failwell/_chart_tables.html) reads the very same objects, so the
-picture and the table always agree. No JavaScript and no charting library: the
+it (failwell/chart_tables.py) reads the very same objects, so the picture and the
+tables always agree. No JavaScript and no charting library: the
 page must work without scripts, and an SVG with a title, a description and the
 data as tables is accessible.
 

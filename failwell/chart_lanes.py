@@ -405,12 +405,9 @@ class IndicatorPoint:
     x: float
     y: float
     on: datetime.date
+    on_text: str  # written once: the tooltip and the table both show it
     value: str
     member: str
-
-    @property
-    def on_text(self) -> str:
-        return short_date(self.on)
 
     @property
     def tooltip(self) -> str:
@@ -522,6 +519,7 @@ def _indicator_panel(
                 x=scale.x(row.observed_on),
                 y=value_y(row.value),
                 on=row.observed_on,
+                on_text=short_date(row.observed_on),
                 value=format_quantity(row.value, unit),
                 member=member_name(history, row.institution_id),
             )

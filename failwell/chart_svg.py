@@ -9,7 +9,7 @@ localisation off.
 
 Presentation attributes, not style attributes, so a Content-Security-Policy
 without 'unsafe-inline' allows it. role="img" with a title and a description; the
-same data is in the tables under it (templates/failwell/_chart_tables.html), for
+same data is in the tables under it (failwell/chart_tables.py), for
 anyone who cannot see the picture.
 """
 
@@ -280,9 +280,7 @@ def _swatch(kind: str, x: int, y: int) -> str:
     if kind == "carried":
         return f'<path d="M{x},{y} h22" stroke="#0b0c0c" stroke-width="2" stroke-dasharray="6 5"/>'
     if kind == "intervention":
-        return (
-            f'<rect x="{x}" y="{y - 7}" width="22" height="14" fill="#d2e2f1" stroke="#1d70b8"/>'
-        )
+        return f'<rect x="{x}" y="{y - 7}" width="22" height="14" fill="#d2e2f1" stroke="#1d70b8"/>'
     if kind == "grace":
         return (
             f'<rect x="{x}" y="{y - 7}" width="22" height="14" fill="url(#grace-hatch)"'

@@ -29,7 +29,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import push_url
 
-from failwell import chart_svg
+from failwell import chart_svg, chart_tables
 from failwell.access import (
     get_institution_for_reader,
     get_institution_for_writer,
@@ -120,6 +120,11 @@ def page_context(
         "current_milestones": current_milestones,
         "chart": chart,
         "chart_svg": "" if chart.is_empty else chart_svg.draw(chart, institution.name),
+        "chart_tables": (
+            ""
+            if chart.is_empty
+            else chart_tables.tables(chart, institution.name, len(history.members))
+        ),
         "can_write": can_write,
         "writable_ids": writable,
         "next_url": institution.get_absolute_url(),
