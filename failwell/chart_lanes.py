@@ -165,10 +165,10 @@ def inspection_points(
                 y=band_middle[band.label] if band else None,
                 on=inspection.inspected_on,
                 member=member_name(history, inspection.institution_id),
-                inspectorate=inspection.inspectorate.name,
+                inspectorate=inspection.inspectorate,
                 grade=inspection.headline_label,
                 band=band.label if band else "Not graded",
-                concern=inspection.get_category_of_concern_display(),
+                concern=inspection.category_of_concern_label,
             )
         )
     return points

@@ -19,7 +19,16 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import Lag, Lead
 
 from failwell.dates import long_date
-from institutions.models import Inspection, Institution, LineageLink
+from institutions.models import (
+    Band,
+    CategoryOfConcern,
+    Inspection,
+    Institution,
+    Judgement,
+    LineageLink,
+    headline_band,
+    headline_words,
+)
 from interventions.models import (
     Evidence,
     Intervention,
@@ -28,6 +37,79 @@ from interventions.models import (
     Outcome,
     TrajectoryAssessment,
 )
+
+
+class JudgementRow(NamedTuple):
+    area: str
+    grade: str
+    band: str
+
+
+class InspectionRow(NamedTuple):
+    """One inspection as the chart and the timeline read it: plain values rather than
+    model instances with their inspectorate, scale, grade and judgements joined,
+    which cost the page more than their SQL. The headline follows the same rule as
+    Inspection.headline_band and headline_label."""
+
+    pk: int
+    institution_id: int
+    inspected_on: datetime.date
+    published_on: datetime.date | None
+    report_url: str
+    category_of_concern: str
+    inspectorate: str
+    scale: str
+    overall_grade: str | None
+    overall_band: str | None
+    judgements: tuple[JudgementRow, ...] = ()
+
+    @property
+    def headline_band(self) -> Band | None:
+        return headline_band(
+            self.category_of_concern, self.overall_band, [j.band for j in self.judgements]
+        )
+
+    @property
+    def headline_label(self) -> str:
+        return headline_words(self.overall_grade, self.judgements, self.headline_band)
+
+    @property
+    def category_of_concern_label(self) -> str:
+        """The category in words, as get_category_of_concern_display() gives it."""
+        return dict(CategoryOfConcern.choices).get(
+            self.category_of_concern, self.category_of_concern
+        )
+
+
+# InspectionRow's fields up to its judgements, in its order, as Inspection lookups.
+INSPECTION_COLUMNS = (
+    "pk",
+    "institution_id",
+    "inspected_on",
+    "published_on",
+    "report_url",
+    "category_of_concern",
+    "inspectorate__name",
+    "scale__name",
+    "overall_grade__label",
+    "overall_grade__band",
+)
+
+
+def inspection_rows(institution_ids: list[int]) -> list[InspectionRow]:
+    """The institutions' inspections, oldest first, each with its judgements in the
+    order of their areas. Two queries."""
+    judgements: dict[int, list[JudgementRow]] = {}
+    for inspection_id, *judgement in Judgement.objects.filter(
+        inspection__institution_id__in=institution_ids
+    ).values_list("inspection_id", "area__name", "grade__label", "grade__band"):
+        judgements.setdefault(inspection_id, []).append(JudgementRow(*judgement))
+    return [
+        InspectionRow(*row, judgements=tuple(judgements.get(row[0], ())))
+        for row in Inspection.objects.filter(institution_id__in=institution_ids)
+        .order_by("inspected_on", "pk")
+        .values_list(*INSPECTION_COLUMNS)
+    ]
 
 
 class EvidenceRow(NamedTuple):
@@ -87,7 +169,7 @@ class LineageHistory:
 
     institution: Institution
     members: dict[int, Institution]
-    inspections: list[Inspection]
+    inspections: list[InspectionRow]
     interventions: list[Intervention]
     milestones: list[Milestone]
     evidence: list[EvidenceRow]
@@ -101,11 +183,7 @@ class LineageHistory:
     def load(cls, institution: Institution) -> LineageHistory:
         members = {member.pk: member for member in institution.lineage()}
         ids = list(members)
-        inspections = list(
-            Inspection.objects.filter(institution_id__in=ids)
-            .with_grades()
-            .order_by("inspected_on", "pk")
-        )
+        inspections = inspection_rows(ids)
         interventions = list(
             Intervention.objects.filter(institution_id__in=ids)
             .select_related("type", "lead")
@@ -144,8 +222,8 @@ class LineageHistory:
             )
         # Point related objects at the rows already read, so templates that follow
         # evidence.intervention or milestone.intervention.institution never query.
-        for row in [*inspections, *interventions]:
-            row.institution = members[row.institution_id]
+        for intervention in interventions:
+            intervention.institution = members[intervention.institution_id]
         for link in links:
             link.predecessor = members[link.predecessor_id]
             link.successor = members[link.successor_id]

@@ -212,20 +212,19 @@ def _inspection(entry: TimelineEntry, urls) -> tuple[str, str]:
     if inspection.category_of_concern:
         concern = (
             "; category of concern: "
-            f"<strong>{escape(inspection.get_category_of_concern_display().lower())}</strong>"
+            f"<strong>{escape(inspection.category_of_concern_label.lower())}</strong>"
         )
     parts = [
         '<p class="govuk-body govuk-!-margin-bottom-1">Headline band: '
         f"{escape(band.label if band else 'not graded')}{concern}.</p>"
     ]
-    judgements = inspection.judgements.all()
-    if judgements:
+    if inspection.judgements:
         items = "".join(
-            f"<li>{escape(judgement.area.name)}: {escape(judgement.grade.label)}</li>"
-            for judgement in judgements
+            f"<li>{escape(judgement.area)}: {escape(judgement.grade)}</li>"
+            for judgement in inspection.judgements
         )
         parts.append(f'<ul class="govuk-list govuk-body-s govuk-!-margin-bottom-1">{items}</ul>')
-    source = escape(inspection.scale.name)
+    source = escape(inspection.scale)
     if inspection.published_on:
         source += f", published {short_date(inspection.published_on)}"
     # Only a web address becomes a link: report_url is a URLField, but a row written
@@ -237,7 +236,7 @@ def _inspection(entry: TimelineEntry, urls) -> tuple[str, str]:
             f" of the {long_date(inspection.inspected_on)} inspection</span></a>"
         )
     parts.append(f'<p class="govuk-body-s govuk-!-margin-bottom-0">{source}</p>')
-    title = f"{inspection.inspectorate.name} inspection: {inspection.headline_label}"
+    title = f"{inspection.inspectorate} inspection: {inspection.headline_label}"
     return title, "".join(parts)
 
 
