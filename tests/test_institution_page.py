@@ -118,6 +118,35 @@ def test_the_status_shows_its_reasons_since_when_and_the_method_version(client, 
     assert "Recomputing" not in status and "every 2s" not in status
 
 
+def test_the_timeline_and_chart_show_changes_of_status_and_the_status_its_latest_reasons(
+    client, officer
+):
+    """An assessment is also written when only the reasons change: the timeline and the
+    chart's status lane show each change once, the status area the latest reasons."""
+    school = make_institution(slug="eltham", status="improving")
+    make_inspection(school, overall="Inadequate", on=datetime.date(2011, 12, 1))
+    for as_of, status, text in [
+        (datetime.date(2012, 1, 1), "failing", "Special measures"),
+        (datetime.date(2012, 6, 1), "failing", "Still in special measures"),
+        (datetime.date(2013, 1, 1), "improving", "Two better terms"),
+        (datetime.date(2013, 6, 1), "improving", "Three better terms"),
+    ]:
+        make_assessment(school, as_of=as_of, status=status, reasons=[{"text": text}])
+    response = page(client, officer, school, "?kind=status")
+    timeline = words(timeline_of(response))
+    assert timeline.count("Status: ") == 2
+    assert "Status: Improving 1 January 2013 Two better terms" in timeline
+    assert "Status: Failing 1 January 2012 Special measures" in timeline
+    assert "Still in special measures" not in timeline and "Three better terms" not in timeline
+    html = response.content.decode()
+    status = html[html.index('id="institution-status"') : html.index('id="status-announcement"')]
+    assert "<li>Three better terms</li>" in status
+    assert re.findall(r"<title>((?:Failing|Improving) from [^<]*)</title>", html) == [
+        "Failing from 1 Jan 2012",
+        "Improving from 1 Jan 2013",
+    ]
+
+
 def test_a_pending_recompute_says_so_and_polls(client, officer, institution):
     Institution.objects.filter(pk=institution.pk).update(needs_recompute=True, status_version=4)
     html = page(client, officer, institution).content.decode()
