@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from failwell.dates import short_date
+from failwell.dates import short_date, short_dates
 from failwell.timeline import EvidenceRow, LineageHistory
 from institutions.models import TrajectoryStatus
 from interventions.models import Direction, MilestoneStatus
@@ -482,16 +482,21 @@ def indicator_panels(history: LineageHistory, scale: TimeScale, top: float) -> l
     for item in history.evidence:
         if item.indicator_id is not None and not item.is_retracted:
             by_indicator.setdefault(item.indicator_id, []).append(item)
+    on_texts = short_dates({row.observed_on for rows in by_indicator.values() for row in rows})
     panels = []
     for rows in sorted(by_indicator.values(), key=lambda rows: rows[0].indicator_name):
         top += 30  # room for the caption
-        panels.append(_indicator_panel(history, rows, scale, top))
+        panels.append(_indicator_panel(history, rows, scale, top, on_texts))
         top += INDICATOR_HEIGHT + 4
     return panels
 
 
 def _indicator_panel(
-    history: LineageHistory, rows: list[EvidenceRow], scale: TimeScale, top: float
+    history: LineageHistory,
+    rows: list[EvidenceRow],
+    scale: TimeScale,
+    top: float,
+    on_texts: dict[datetime.date, str],
 ) -> IndicatorPanel:
     """One indicator's values as a line, scaled to its own range (and its target)."""
     first = rows[0]
@@ -519,7 +524,7 @@ def _indicator_panel(
                 x=scale.x(row.observed_on),
                 y=value_y(row.value),
                 on=row.observed_on,
-                on_text=short_date(row.observed_on),
+                on_text=on_texts[row.observed_on],
                 value=format_quantity(row.value, unit),
                 member=member_name(history, row.institution_id),
             )

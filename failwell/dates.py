@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections.abc import Iterable
 
 from django.utils import translation
 from django.utils.dates import MONTHS, MONTHS_3
@@ -37,6 +38,12 @@ def short_date(day: datetime.date, space: str = " ") -> str:
 def _short_date(day: datetime.date, space: str, language: str) -> str:
     month = _month_names(language, True)[day.month]
     return f"{day.day}{space}{month}{space}{day.year:04d}"
+
+
+def short_dates(days: Iterable[datetime.date]) -> dict[datetime.date, str]:
+    """Each day's short_date: for a chart's hundreds of dates, the language read once."""
+    language = translation.get_language()
+    return {day: _short_date(day, " ", language) for day in days}
 
 
 def long_date(day: datetime.date) -> str:
