@@ -12,7 +12,7 @@ import datetime
 import functools
 from collections.abc import Iterable
 
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.dates import MONTHS, MONTHS_3
 
 
@@ -50,3 +50,14 @@ def long_date(day: datetime.date) -> str:
     """3 March 2010: the date filter's "j F Y"."""
     month = _month_names(translation.get_language(), False)[day.month]
     return f"{day.day} {month} {day.year:04d}"
+
+
+def local_day(moment: datetime.datetime) -> str:
+    """3 Mar 2010 in local time: the date filter's "j M Y" of a moment."""
+    return short_date(timezone.localtime(moment))
+
+
+def local_day_and_time(moment: datetime.datetime) -> str:
+    """3 Mar 2010, 14:05 in local time: the date filter's "j M Y, H:i"."""
+    moment = timezone.localtime(moment)
+    return f"{short_date(moment)}, {moment.hour:02}:{moment.minute:02}"

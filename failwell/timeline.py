@@ -4,20 +4,19 @@ and the timeline of the institution page built from it.
 The page, its chart and its timeline all read the same `LineageHistory`, so they
 can never disagree, and the number of queries does not grow with the history: one
 query per kind of row over the lineage's member ids (plus one per lineage
-generation to find the members, and one for the timeline's page of evidence in
-full: see EvidenceRow).
+generation to find the members).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
-from failwell.dates import long_date
+from failwell.dates import local_day, local_day_and_time, long_date
 from institutions.models import (
     Band,
     CategoryOfConcern,
@@ -35,6 +34,7 @@ from interventions.models import (
     MilestoneStatus,
     Outcome,
     TrajectoryAssessment,
+    evidence_words,
 )
 
 
@@ -140,12 +140,12 @@ def status_changes(institution_id: int) -> list[TrajectoryAssessment]:
 
 
 class EvidenceRow(NamedTuple):
-    """One piece of evidence as the chart and the timeline's order read it.
+    """One piece of evidence as the chart, the timeline and the intervention page show it.
 
     The chart draws all of a lineage's evidence, hundreds of rows for a long
-    history, while the timeline shows a page of it: model instances for every row
-    cost more than the rest of the page, so the rows are read as plain values and
-    only the timeline's page again in full (`LineageHistory.evidence_in_full`).
+    history: model instances (with their indicator, intervention, milestone and
+    people) cost the page more than all of its SQL, so evidence is read as plain
+    values, everything its timeline item says included (`evidence_rows`).
     """
 
     pk: int
@@ -160,13 +160,56 @@ class EvidenceRow(NamedTuple):
     indicator_unit: str | None
     indicator_target: float | None
     higher_is_better: bool | None
+    intervention_id: int | None
+    intervention_name: str | None  # its type's name
+    milestone_id: int | None
+    milestone_title: str | None
+    attachment: str  # the stored file's name; empty for none
+    attachment_name: str
+    logged_at: datetime.datetime
+    logged_by: tuple[str | None, str | None, str | None]  # first, last and user name
+    retracted_by: tuple[str | None, str | None, str | None]
+    retraction_reason: str
 
     @property
     def is_retracted(self) -> bool:
         return self.retracted_at is not None
 
+    @property
+    def title(self) -> str:
+        return evidence_words(self.indicator_name, self.value, self.indicator_unit, self.direction)
 
-# EvidenceRow's fields, in its order, as Evidence lookups.
+    @property
+    def observed_on_text(self) -> str:
+        return long_date(self.observed_on)
+
+    @property
+    def logged_at_text(self) -> str:
+        return local_day_and_time(self.logged_at)
+
+    @property
+    def retracted_on_text(self) -> str:
+        return "" if self.retracted_at is None else local_day(self.retracted_at)
+
+    @property
+    def logged_by_name(self) -> str:
+        """Who logged it, as User.get_full_name() or the user name; empty for an import."""
+        return person_name(*self.logged_by)
+
+    @property
+    def retracted_by_name(self) -> str:
+        return person_name(*self.retracted_by)
+
+
+def person_name(first: str | None, last: str | None, username: str | None) -> str:
+    """A user's full name, or their user name if they gave none (as the User model says);
+    empty for no user."""
+    if username is None:
+        return ""
+    return f"{first} {last}".strip() or username
+
+
+# EvidenceRow's fields, in its order, as Evidence lookups; a person is three.
 EVIDENCE_COLUMNS = (
     "pk",
     "institution_id",
@@ -180,7 +223,29 @@ EVIDENCE_COLUMNS = (
     "indicator__unit",
     "indicator__target",
     "indicator__higher_is_better",
+    "intervention_id",
+    "intervention__type__name",
+    "milestone_id",
+    "milestone__title",
+    "attachment",
+    "attachment_name",
+    "logged_at",
+    "logged_by__first_name",
+    "logged_by__last_name",
+    "logged_by__username",
+    "retracted_by__first_name",
+    "retracted_by__last_name",
+    "retracted_by__username",
+    "retraction_reason",
 )
+
+
+def evidence_rows(evidence: QuerySet[Evidence]) -> list[EvidenceRow]:
+    """This evidence as rows, in the queryset's order. One query."""
+    return [
+        EvidenceRow(*row[:19], row[19:22], row[22:25], row[25])
+        for row in evidence.values_list(*EVIDENCE_COLUMNS)
+    ]
 
 
 @dataclass
@@ -220,12 +285,9 @@ class LineageHistory:
         milestones = list(
             Milestone.objects.filter(intervention_id__in=by_id).order_by("due_on", "pk")
         )
-        evidence = [
-            EvidenceRow(*row)
-            for row in Evidence.objects.filter(institution_id__in=ids)
-            .order_by("observed_on", "pk")
-            .values_list(*EVIDENCE_COLUMNS)
-        ]
+        evidence = evidence_rows(
+            Evidence.objects.filter(institution_id__in=ids).order_by("observed_on", "pk")
+        )
         assessments = status_changes(institution.pk)
         links = []
         if len(members) > 1:  # alone in its lineage, it has no links to read
@@ -254,26 +316,6 @@ class LineageHistory:
             latest_assessment=assessments[-1] if assessments else None,
             links=links,
         )
-
-    def evidence_in_full(self, ids: Iterable[int]) -> dict[int, Evidence]:
-        """These pieces of the lineage's evidence as model instances, by id, for the
-        timeline's page. One query, none for no ids; their institution, intervention
-        and milestone are the rows already read, so the template never queries."""
-        interventions = {intervention.pk: intervention for intervention in self.interventions}
-        milestones = {milestone.pk: milestone for milestone in self.milestones}
-        found = {}
-        for item in Evidence.objects.filter(pk__in=list(ids)).select_related(
-            "indicator", "logged_by", "retracted_by"
-        ):
-            item.institution = self.members[item.institution_id]
-            # The database ties evidence to its own institution's interventions; the
-            # guards only matter for rows written around it (SQLite has no such key).
-            if item.intervention_id in interventions:
-                item.intervention = interventions[item.intervention_id]
-            if item.milestone_id in milestones:
-                item.milestone = milestones[item.milestone_id]
-            found[item.pk] = item
-        return found
 
     @property
     def predecessor_links(self) -> list[LineageLink]:
@@ -315,9 +357,9 @@ _SAME_DAY_ORDER = {"inspection": 0, "intervention": 1, "milestone": 2, "evidence
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One item of the timeline. `item` is the model row (for evidence, its
-    EvidenceRow until `read_in_full`); `event` says which of its moments this is (an
-    intervention starts and ends; a milestone is due or met)."""
+    """One item of the timeline. `item` is its row (an InspectionRow, an Intervention,
+    a Milestone, an EvidenceRow or a TrajectoryAssessment); `event` says which of its
+    moments this is (an intervention starts and ends; a milestone is due or met)."""
 
     kind: str
     on: datetime.date
@@ -407,14 +449,3 @@ def build_timeline(history: LineageHistory, kinds: Iterable[str]) -> list[Timeli
         key=lambda entry: (entry.on, _SAME_DAY_ORDER[entry.kind], entry.item.pk), reverse=True
     )
     return entries
-
-
-def read_in_full(history: LineageHistory, entries: list[TimelineEntry]) -> list[TimelineEntry]:
-    """A page of the timeline with its evidence as model instances (see EvidenceRow)."""
-    evidence = history.evidence_in_full(
-        entry.item.pk for entry in entries if entry.kind == "evidence"
-    )
-    return [
-        replace(entry, item=evidence[entry.item.pk]) if entry.kind == "evidence" else entry
-        for entry in entries
-    ]

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from failwell.dates import long_date, short_date
+from failwell.dates import local_day, local_day_and_time, long_date
 from institutions.models import Institution, TrajectoryStatus
 from interventions.attachments import evidence_upload_to, validate_attachment
+from interventions.wording import format_quantity
 
 
 class InterventionType(models.Model):
@@ -226,6 +227,17 @@ class EvidenceQuerySet(models.QuerySet):
         return self.filter(retracted_at__isnull=True)
 
 
+def evidence_words(
+    indicator_name: str | None, value: float | None, unit: str | None, direction: str
+) -> str:
+    """What a piece of evidence says, in a few words: "Attendance: 91.5%", or
+    "Positive observation"."""
+    if indicator_name is not None:
+        quantity = "" if value is None else format_quantity(value, unit or "")
+        return f"{indicator_name}: {quantity}"
+    return f"{dict(Direction.choices).get(direction, direction)} observation"
+
+
 class Evidence(models.Model):
     """An indicator value or a qualitative observation about an institution.
 
@@ -363,15 +375,12 @@ class Evidence(models.Model):
     @property
     def logged_at_text(self) -> str:
         """3 Mar 2010, 14:05 in local time: the date filter's "j M Y, H:i"."""
-        moment = timezone.localtime(self.logged_at)
-        return f"{short_date(moment)}, {moment.hour:02}:{moment.minute:02}"
+        return local_day_and_time(self.logged_at)
 
     @property
     def retracted_on_text(self) -> str:
         """3 Mar 2010 in local time: the date filter's "j M Y"; empty if not retracted."""
-        if self.retracted_at is None:
-            return ""
-        return short_date(timezone.localtime(self.retracted_at))
+        return "" if self.retracted_at is None else local_day(self.retracted_at)
 
     def retract(self, by, reason: str) -> None:
         """Withdraw this evidence from the trajectory, keeping it and saying why.

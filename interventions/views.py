@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
 from failwell.access import can_write_for, role_required
+from failwell.timeline import evidence_rows
 from interventions.access import (
     get_evidence_for_writer,
     get_intervention_for_writer,
@@ -62,9 +63,7 @@ def intervention_context(
     if can_write:
         attach_status_forms(milestones)
         milestone_form = milestone_form or MilestoneForm(intervention=intervention)
-    evidence = list(
-        intervention.evidence.select_related("indicator", "logged_by", "retracted_by", "milestone")
-    )
+    evidence = evidence_rows(intervention.evidence.all())
     today = timezone.localdate()
     return {
         "intervention": intervention,

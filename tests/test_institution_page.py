@@ -19,6 +19,7 @@ from tests.factories import (
     make_intervention,
     make_link,
     make_milestone,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -310,6 +311,43 @@ def test_retracted_evidence_stays_in_the_timeline_struck_through_with_its_reason
     assert "<del>Negative observation</del>" in item
     assert "<del>Police called twice</del>" in item
     assert "Retracted" in item and "Logged against the wrong school" in item
+
+
+def test_an_evidence_item_says_who_logged_it_where_what_for_and_who_retracted_it(
+    client, officer, institution
+):
+    school = make_institution(slug="old-eltham", name="Eltham Old School")
+    make_link(school, institution)
+    special_measures = make_intervention(school)
+    milestone = make_milestone(special_measures, title="New head in post")
+    jo = make_user(first_name="Jo", last_name="Whitfield")
+    nameless = make_user(username="sam.r")
+    logged = make_evidence(
+        school,
+        direction="positive",
+        summary="Calmer corridors\nand fewer exclusions",
+        intervention=special_measures,
+        milestone=milestone,
+        logged_by=jo,
+        attachment_name="visit notes.pdf",
+        attachment="evidence/abc.pdf",
+    )
+    imported = make_evidence(institution, direction="neutral", summary="Termly return")
+    imported.retract(nameless, "A duplicate")
+    timeline = timeline_of(page(client, officer, institution))
+    html = timeline.split(f'id="evidence-{logged.pk}">')[1].split("Logged ")[0]
+    item = words(html)
+    assert item.startswith("Positive observation by Jo Whitfield, at Eltham Old School 1 March")
+    assert "Calmer corridors<br>and fewer exclusions" in html
+    assert (
+        f'For <a class="govuk-link" href="/interventions/{special_measures.pk}/">Special measures'
+        "</a>, milestone “New head in post”"
+    ) in html
+    assert "Attachment: visit notes.pdf (evidence from 1 March 2015)" in item
+    assert f'href="/evidence/{logged.pk}/attachment/" download' in html
+    retracted = words(timeline.split(f'id="evidence-{imported.pk}">')[1])
+    assert retracted.startswith("Retracted: Neutral observation by an import 1 March 2015")
+    assert ": A duplicate" in retracted and "by sam.r: A duplicate" in retracted
 
 
 def test_the_timeline_filters_by_kind_without_javascript(client, officer, institution):

@@ -25,8 +25,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from failwell.dates import long_date, short_date
-from failwell.timeline import TimelineEntry
-from interventions.templatetags.evidence import evidence_title
+from failwell.timeline import EvidenceRow, TimelineEntry
 
 register = template.Library()
 
@@ -103,10 +102,10 @@ def _person(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _intervention_url(intervention, urls: dict[int, str]) -> str:
-    if intervention.pk not in urls:
-        urls[intervention.pk] = intervention.get_absolute_url()
-    return urls[intervention.pk]
+def _intervention_url(pk: int, urls: dict[int, str]) -> str:
+    if pk not in urls:
+        urls[pk] = reverse("intervention", args=[pk])
+    return urls[pk]
 
 
 def _lines(text: str) -> str:
@@ -114,14 +113,16 @@ def _lines(text: str) -> str:
     return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
-def _evidence(evidence, member, form: _RetractForm, hide_intervention: bool, urls) -> str:
+def _evidence(
+    evidence: EvidenceRow, member, form: _RetractForm, hide_intervention: bool, urls
+) -> str:
     """One piece of evidence. Retracted evidence stays, struck through, with why."""
     retracted = evidence.is_retracted
     observed = escape(evidence.observed_on_text)
-    title = escape(evidence_title(evidence))
+    title = escape(evidence.title)
     if retracted:
         title = f'<span class="govuk-visually-hidden">Retracted: </span><del>{title}</del>'
-    by = escape(_person(evidence.logged_by)) if evidence.logged_by else "an import"
+    by = escape(evidence.logged_by_name) or "an import"
     if member:
         by += f", at {escape(member.name)}"
     parts = [
@@ -146,15 +147,14 @@ def _evidence(evidence, member, form: _RetractForm, hide_intervention: bool, url
         parts.append(f'<p class="govuk-body govuk-!-margin-bottom-1">{summary}</p>')
     linked = ""
     if evidence.intervention_id and not hide_intervention:
-        intervention = evidence.intervention
         linked = (
-            f'For <a class="govuk-link" href="{_intervention_url(intervention, urls)}">'
-            f"{escape(intervention.type.name)}</a>"
+            f'For <a class="govuk-link" href="{_intervention_url(evidence.intervention_id, urls)}">'
+            f"{escape(evidence.intervention_name)}</a>"
         )
         if evidence.milestone_id:
-            linked += f", milestone “{escape(evidence.milestone.title)}”"
+            linked += f", milestone “{escape(evidence.milestone_title)}”"
     elif evidence.milestone_id:
-        linked = f"For milestone “{escape(evidence.milestone.title)}”"
+        linked = f"For milestone “{escape(evidence.milestone_title)}”"
     if linked:
         parts.append(f'<p class="govuk-body-s govuk-!-margin-bottom-1">{linked}</p>')
     if evidence.attachment:
@@ -170,7 +170,7 @@ def _evidence(evidence, member, form: _RetractForm, hide_intervention: bool, url
         f"Logged {escape(evidence.logged_at_text)}</p>"
     )
     if retracted:
-        by = f" by {escape(_person(evidence.retracted_by))}" if evidence.retracted_by else ""
+        by = f" by {escape(evidence.retracted_by_name)}" if evidence.retracted_by_name else ""
         parts.append(
             '<p class="govuk-body-s govuk-!-margin-top-1 govuk-!-margin-bottom-0">'
             f"Retracted {escape(evidence.retracted_on_text)}{by}:"
@@ -266,7 +266,7 @@ def _intervention(entry: TimelineEntry, urls) -> tuple[str, str]:
         ]
     parts.append(
         '<p class="govuk-body-s govuk-!-margin-bottom-0"><a class="govuk-link"'
-        f' href="{_intervention_url(intervention, urls)}">Open the intervention'
+        f' href="{_intervention_url(intervention.pk, urls)}">Open the intervention'
         f'<span class="govuk-visually-hidden"> {escape(name)} from'
         f" {long_date(intervention.started_on)}</span></a></p>"
     )

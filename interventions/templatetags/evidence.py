@@ -2,6 +2,7 @@
 
 from django import template
 
+from interventions.models import evidence_words
 from interventions.wording import format_quantity
 
 register = template.Library()
@@ -19,6 +20,10 @@ def quantity(value: float | None, unit: str = "") -> str:
 def evidence_title(evidence) -> str:
     """What a piece of evidence says, in a few words: "Attendance: 91.5%", or
     "Positive observation"."""
-    if evidence.indicator_id is not None:
-        return f"{evidence.indicator.name}: {quantity(evidence.value, evidence.indicator.unit)}"
-    return f"{evidence.get_direction_display()} observation"
+    indicator = evidence.indicator if evidence.indicator_id is not None else None
+    return evidence_words(
+        indicator and indicator.name,
+        evidence.value,
+        indicator and indicator.unit,
+        evidence.direction,
+    )
