@@ -229,6 +229,9 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # A session lasts a working day from sign-in (8 hours) and ends when the browser
 # closes, whichever is first.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+# Django's database sessions, read with SQL made once rather than by the ORM on
+# every request (failwell/sessions.py says why).
+SESSION_ENGINE = "failwell.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
 SESSION_COOKIE_HTTPONLY = True
 # No script reads the CSRF cookie: forms send the hidden field and htmx sends the
