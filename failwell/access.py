@@ -11,11 +11,15 @@ Writers get 404 for objects that don't exist and 403 for ones they may not chang
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -30,10 +34,27 @@ def roles_of(user) -> set[str]:
     if not user.is_authenticated:
         return set()
     if not hasattr(user, "_failwell_roles"):
-        user._failwell_roles = set(
-            user.groups.filter(name__in=ROLES).values_list("name", flat=True)
-        )
+        with connection.cursor() as cursor:
+            cursor.execute(roles_sql(), [user.pk, *ROLES])
+            user._failwell_roles = {name for (name,) in cursor.fetchall()}
     return user._failwell_roles
+
+
+@functools.cache
+def roles_sql() -> str:
+    """What `user.groups.filter(name__in=ROLES)` asks, written once: every signed-in
+    request asks it, and through the ORM it cost four times the Python time of this."""
+    quote = connection.ops.quote_name
+    membership = get_user_model().groups.through._meta
+    member = quote(membership.get_field("user").column)
+    group = quote(membership.get_field("group").column)
+    group_pk = quote(Group._meta.pk.column)
+    names = ", ".join(["%s"] * len(ROLES))
+    return (
+        f"SELECT g.name FROM {quote(Group._meta.db_table)} g"
+        f" JOIN {quote(membership.db_table)} m ON m.{group} = g.{group_pk}"
+        f" WHERE m.{member} = %s AND g.name IN ({names})"
+    )
 
 
 def is_officer(user) -> bool:
