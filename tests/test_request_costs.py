@@ -1,0 +1,96 @@
+"""What every signed-in request reads: its session, and the user's roles, each in one
+statement written once (failwell/sessions.py, failwell.access.roles_of)."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Group
+from django.contrib.sessions.models import Session
+from django.utils import timezone
+
+from failwell.access import roles_of
+from failwell.roles import ADMINISTRATOR, OVERSIGHT_OFFICER, TURNAROUND_LEAD
+from failwell.sessions import SessionStore
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "a long and unguessable pass phrase"
+
+
+def test_a_stored_session_is_read_back():
+    session = SessionStore()
+    session["colour"] = "green"
+    session.save()
+
+    again = SessionStore(session.session_key)
+
+    assert again["colour"] == "green"
+    assert again.session_key == session.session_key
+
+
+def test_an_expired_session_reads_as_empty_and_loses_its_key():
+    session = SessionStore()
+    session["colour"] = "green"
+    session.save()
+    Session.objects.update(expire_date=timezone.now() - datetime.timedelta(seconds=1))
+
+    again = SessionStore(session.session_key)
+
+    assert "colour" not in again
+    assert again.session_key is None
+
+
+def test_an_unknown_session_key_reads_as_empty():
+    session = SessionStore("no-such-session-key-at-all")
+
+    assert dict(session.items()) == {}
+    assert session.session_key is None
+
+
+def test_signing_out_ends_the_session_for_its_cookie(client):
+    user = make_user(username="jane", password=PASSWORD)
+    user.groups.add(Group.objects.get(name=OVERSIGHT_OFFICER))
+    client.post("/accounts/login/", {"username": "jane", "password": PASSWORD})
+    cookie = client.cookies["sessionid"].value
+    assert client.get("/").status_code == 200
+
+    client.post("/accounts/logout/")
+    client.cookies["sessionid"] = cookie  # as a copy of the old cookie would
+
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert not Session.objects.filter(session_key=cookie).exists()
+
+
+def test_roles_are_the_role_groups_the_user_is_in_and_no_others():
+    user = make_user(username="jane")
+    user.groups.add(
+        Group.objects.get(name=OVERSIGHT_OFFICER),
+        Group.objects.get(name=TURNAROUND_LEAD),
+        Group.objects.create(name="Book club"),
+    )
+
+    assert roles_of(user) == {OVERSIGHT_OFFICER, TURNAROUND_LEAD}
+
+
+def test_roles_are_read_once_per_user_object(django_assert_num_queries):
+    user = make_user(username="jane")
+    user.groups.add(Group.objects.get(name=ADMINISTRATOR))
+
+    with django_assert_num_queries(1):
+        assert roles_of(user) == {ADMINISTRATOR}
+        assert roles_of(user) == {ADMINISTRATOR}
+
+
+def test_a_changed_group_counts_from_the_next_request(client):
+    user = make_user(username="jane", password=PASSWORD)
+    client.post("/accounts/login/", {"username": "jane", "password": PASSWORD})
+    assert client.get("/").status_code == 403
+
+    user.groups.add(Group.objects.get(name=OVERSIGHT_OFFICER))
+    assert client.get("/").status_code == 200
+
+    user.groups.clear()
+    assert client.get("/").status_code == 403
