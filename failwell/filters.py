@@ -120,6 +120,17 @@ def filter_choices_sql() -> str:
     """
 
 
+def widget_attributes(attrs: dict) -> str:
+    """Attributes as django/forms/widgets/attrs.html writes them: in order, True as a
+    bare name, False left out (django.forms.utils.flatatt sorts them)."""
+    escape = html.escape  # what django.utils.html.escape does, without its lazy check
+    return "".join(
+        f" {escape(key)}" if value is True else f' {escape(key)}="{escape(str(value))}"'
+        for key, value in attrs.items()
+        if value is not False
+    )
+
+
 class FilterSelect(forms.Select):
     """A select that writes its options itself, in the markup of Django's
     select.html and select_option.html, instead of rendering a template (and its
@@ -139,15 +150,24 @@ class FilterSelect(forms.Select):
                 f'\n  <option value="{escape(option_value)}"{" selected" if selected else ""}>'
                 f"{escape(str(label))}</option>\n"
             )
-        # Attributes as django/forms/widgets/attrs.html writes them: in order, True
-        # as a bare name, False left out (django.forms.utils.flatatt sorts them).
-        attributes = "".join(
-            f" {escape(key)}" if value is True else f' {escape(key)}="{escape(str(value))}"'
-            for key, value in self.build_attrs(self.attrs, attrs).items()
-            if value is not False
-        )
+        attributes = widget_attributes(self.build_attrs(self.attrs, attrs))
         options_html = "".join(options)
         return SafeString(f'<select name="{escape(name)}"{attributes}>{options_html}\n</select>')
+
+
+class FilterSearch(forms.TextInput):
+    """The search box, written in the markup of Django's input.html, for the same
+    reason as FilterSelect: its two templates cost more than the rest of its field."""
+
+    input_type = "search"
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else f' value="{html.escape(str(widget["value"]))}"'
+        return SafeString(
+            f'<input type="{html.escape(widget["type"])}" name="{html.escape(name)}"{shown}'
+            f"{widget_attributes(widget['attrs'])}>"
+        )
 
 
 class DashboardFilters(forms.Form):
@@ -160,7 +180,7 @@ class DashboardFilters(forms.Form):
         required=False,
         max_length=200,
         error_messages={"max_length": "Search must be 200 characters or fewer"},
-        widget=forms.TextInput(attrs={"type": "search", "spellcheck": "false"}),
+        widget=FilterSearch(attrs={"spellcheck": "false"}),
     )
     status = forms.MultipleChoiceField(
         label="Status",
