@@ -17,7 +17,6 @@ import itertools
 import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from django.core.paginator import Page, Paginator
 from django.db import transaction
@@ -50,6 +49,7 @@ from failwell.filters import (
     FilterChoices,
     filtered,
     person_name,
+    query_string,
     shareable_query,
 )
 from institutions.models import (
@@ -146,23 +146,6 @@ class StatusCount:
     tag: SafeString
     href: str
     selected: bool
-
-
-def query_string(query: QueryDict, **changes: str | None) -> str:
-    """`query` with these parameters set (None removes one), as "?a=1&b=2", or "" when
-    there is nothing at all: what {% querystring query key=value %} writes, for the
-    links that the view makes rather than the template."""
-    # A dict of lists rather than QueryDict.copy(), which deep-copies: a page makes
-    # seventeen of these links.
-    params = dict(query.lists())
-    for key, value in changes.items():
-        if value is None:
-            params.pop(key, None)
-        else:
-            params[key] = [value]
-    if not params and not query:
-        return ""
-    return "?" + urlencode([(key, value) for key, values in params.items() for value in values])
 
 
 # The columns a row of the table shows, read as values: fifty model instances and

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import html
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -324,3 +325,20 @@ def shareable_query(params: QueryDict) -> QueryDict:
         if non_empty:
             kept.setlist(key, non_empty)
     return kept
+
+
+def query_string(query: QueryDict, **changes: str | None) -> str:
+    """`query` with these parameters set (None removes one), as "?a=1&b=2", or "" when
+    there is nothing at all: what {% querystring query key=value %} writes, for the
+    links made in Python rather than in a template (the dashboard's, pagination's)."""
+    # A dict of lists rather than QueryDict.copy(), which deep-copies: a page makes
+    # twenty-odd of these links.
+    params = dict(query.lists())
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = [value]
+    if not params and not query:
+        return ""
+    return "?" + urlencode([(key, value) for key, values in params.items() for value in values])

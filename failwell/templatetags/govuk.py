@@ -21,10 +21,12 @@ from django import forms, template
 from django.core.paginator import Page
 from django.forms.boundfield import BoundField
 from django.forms.utils import ErrorList
+from django.http import QueryDict
 from django.utils.formats import localize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
 
+from failwell.filters import query_string
 from failwell.widgets import DateInputs
 from institutions.models import TrajectoryStatus
 
@@ -380,7 +382,95 @@ def status_label(status: str) -> str:
         return str(status)
 
 
+PREVIOUS_ICON = (
+    '<svg class="govuk-pagination__icon govuk-pagination__icon--prev"'
+    ' xmlns="http://www.w3.org/2000/svg" height="13" width="15" aria-hidden="true"'
+    ' focusable="false" viewBox="0 0 15 13">\n'
+    '            <path d="m6.5938-0.0078125-6.7266 6.7266 6.7441 6.4062 1.377-1.449-4.1856'
+    '-3.9768h12.896v-2h-12.984l4.2931-4.293-1.414-1.414z"></path>\n'
+    "          </svg>"
+)
+NEXT_ICON = (
+    '<svg class="govuk-pagination__icon govuk-pagination__icon--next"'
+    ' xmlns="http://www.w3.org/2000/svg" height="13" width="15" aria-hidden="true"'
+    ' focusable="false" viewBox="0 0 15 13">\n'
+    '            <path d="m8.107-0.0078125-1.4136 1.414 4.2926 4.293h-12.986v2h12.896l-4.1855'
+    ' 3.9766 1.377 1.4492 6.7441-6.4062-6.7246-6.7266z"></path>\n'
+    "          </svg>"
+)
+
+
 @register.simple_tag
-def page_numbers(page: Page) -> list:
-    """Page numbers to link to around the current one, with Paginator.ELLIPSIS gaps."""
-    return list(page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1))
+def govuk_pagination(page: Page, query: QueryDict) -> SafeString:
+    """GOV.UK pagination for a Page, every link keeping the other parameters of
+    `query` (filters, search, sort); nothing when there is only one page.
+
+    Written here rather than in includes/pagination.html, which calls it: the
+    template's {% querystring %} per link and its lookups on the page cost a
+    dashboard page more than its rows' template did.
+    """
+    if not page.has_other_pages():
+        return SafeString("")
+
+    def href(number: int) -> str:
+        return html.escape(query_string(query, page=str(number)))
+
+    parts = ['\n  <nav class="govuk-pagination" aria-label="Pagination">\n    ']
+    if page.has_previous():
+        parts.append(
+            "\n"
+            '      <div class="govuk-pagination__prev">\n'
+            '        <a class="govuk-link govuk-pagination__link"'
+            f' href="{href(page.previous_page_number())}" rel="prev">\n'
+            f"          {PREVIOUS_ICON}\n"
+            '          <span class="govuk-pagination__link-title">Previous'
+            '<span class="govuk-visually-hidden"> page</span></span>\n'
+            "        </a>\n"
+            "      </div>\n"
+            "    "
+        )
+    parts.append('\n    <ul class="govuk-pagination__list">\n      \n      ')
+    for number in page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1):
+        parts.append("\n        ")
+        if number == page.number:
+            parts.append(
+                "\n"
+                '          <li class="govuk-pagination__item govuk-pagination__item--current">\n'
+                f'            <a class="govuk-link govuk-pagination__link" href="{href(number)}"'
+                f' aria-label="Page {_text(number)}" aria-current="page">{_text(number)}</a>\n'
+                "          </li>\n"
+                "        "
+            )
+        elif number == page.paginator.ELLIPSIS:
+            parts.append(
+                "\n"
+                '          <li class="govuk-pagination__item govuk-pagination__item--ellipses">'
+                "&ctdot;</li>\n"
+                "        "
+            )
+        else:
+            parts.append(
+                "\n"
+                '          <li class="govuk-pagination__item">\n'
+                f'            <a class="govuk-link govuk-pagination__link" href="{href(number)}"'
+                f' aria-label="Page {_text(number)}">{_text(number)}</a>\n'
+                "          </li>\n"
+                "        "
+            )
+        parts.append("\n      ")
+    parts.append("\n    </ul>\n    ")
+    if page.has_next():
+        parts.append(
+            "\n"
+            '      <div class="govuk-pagination__next">\n'
+            '        <a class="govuk-link govuk-pagination__link"'
+            f' href="{href(page.next_page_number())}" rel="next">\n'
+            '          <span class="govuk-pagination__link-title">Next'
+            '<span class="govuk-visually-hidden"> page</span></span>\n'
+            f"          {NEXT_ICON}\n"
+            "        </a>\n"
+            "      </div>\n"
+            "    "
+        )
+    parts.append("\n  </nav>\n")
+    return SafeString("".join(parts))
