@@ -37,7 +37,7 @@ from failwell.access import (
     writable_institutions,
 )
 from failwell.chart import trajectory_chart
-from failwell.timeline import KINDS, LineageHistory, build_timeline, parse_kinds
+from failwell.timeline import KINDS, LineageHistory, build_timeline, parse_kinds, read_in_full
 from institutions.models import Institution
 from interventions.forms import EvidenceForm, attach_status_forms
 from interventions.models import Outcome
@@ -52,11 +52,13 @@ def timeline_context(
 ) -> dict:
     entries = build_timeline(history, kinds)
     timeline_page = Paginator(entries, TIMELINE_PAGE_SIZE).get_page(page)
+    timeline_page.object_list = read_in_full(history, timeline_page.object_list)
     filtered = kinds != list(KINDS)
     query = {"kind": kinds} if filtered else {}
     if timeline_page.number > 1:
         query["page"] = timeline_page.number
     return {
+        "history": history,
         "timeline_page": timeline_page,
         "kinds": kinds,
         "kind_choices": list(KINDS.items()),

@@ -4,14 +4,15 @@ and the timeline of the institution page built from it.
 The page, its chart and its timeline all read the same `LineageHistory`, so they
 can never disagree, and the number of queries does not grow with the history: one
 query per kind of row over the lineage's member ids (plus one per lineage
-generation to find the members).
+generation to find the members, and one for the details of the timeline's page
+of evidence: see EvidenceRow).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from django.db.models import Q, QuerySet
@@ -139,13 +140,18 @@ def status_changes(institution_id: int) -> list[TrajectoryAssessment]:
     )
 
 
+NOBODY = (None, None, None)
+
+
 class EvidenceRow(NamedTuple):
     """One piece of evidence as the chart, the timeline and the intervention page show it.
 
     The chart draws all of a lineage's evidence, hundreds of rows for a long
-    history: model instances (with their indicator, intervention, milestone and
-    people) cost the page more than all of its SQL, so evidence is read as plain
-    values, everything its timeline item says included (`evidence_rows`).
+    history: model instances (with their indicator and people) cost the page more
+    than all of its SQL, so evidence is read as plain values (`evidence_rows`).
+    What only its timeline item says (when and by whom it was logged or retracted,
+    its attachment) is read for the timeline's page alone, with `details`: the
+    timestamps alone cost more than the rest of a row.
     """
 
     pk: int
@@ -161,15 +167,14 @@ class EvidenceRow(NamedTuple):
     indicator_target: float | None
     higher_is_better: bool | None
     intervention_id: int | None
-    intervention_name: str | None  # its type's name
     milestone_id: int | None
-    milestone_title: str | None
-    attachment: str  # the stored file's name; empty for none
-    attachment_name: str
-    logged_at: datetime.datetime
-    logged_by: tuple[str | None, str | None, str | None]  # first, last and user name
-    retracted_by: tuple[str | None, str | None, str | None]
-    retraction_reason: str
+    # The details.
+    attachment: str = ""  # the stored file's name; empty for none
+    attachment_name: str = ""
+    logged_at: datetime.datetime | None = None
+    logged_by: tuple[str | None, str | None, str | None] = NOBODY  # first, last, user name
+    retracted_by: tuple[str | None, str | None, str | None] = NOBODY
+    retraction_reason: str = ""
 
     @property
     def is_retracted(self) -> bool:
@@ -209,7 +214,7 @@ def person_name(first: str | None, last: str | None, username: str | None) -> st
     return f"{first} {last}".strip() or username
 
 
-# EvidenceRow's fields, in its order, as Evidence lookups; a person is three.
+# EvidenceRow's fields up to its details, in its order, as Evidence lookups.
 EVIDENCE_COLUMNS = (
     "pk",
     "institution_id",
@@ -224,9 +229,10 @@ EVIDENCE_COLUMNS = (
     "indicator__target",
     "indicator__higher_is_better",
     "intervention_id",
-    "intervention__type__name",
     "milestone_id",
-    "milestone__title",
+)
+# Then its details; a person is three columns.
+EVIDENCE_DETAILS = (
     "attachment",
     "attachment_name",
     "logged_at",
@@ -240,12 +246,23 @@ EVIDENCE_COLUMNS = (
 )
 
 
-def evidence_rows(evidence: QuerySet[Evidence]) -> list[EvidenceRow]:
-    """This evidence as rows, in the queryset's order. One query."""
+def evidence_rows(evidence: QuerySet[Evidence], details: bool = False) -> list[EvidenceRow]:
+    """This evidence as rows, in the queryset's order, with their details or not. One query."""
+    if not details:
+        return [EvidenceRow(*row) for row in evidence.values_list(*EVIDENCE_COLUMNS)]
     return [
-        EvidenceRow(*row[:19], row[19:22], row[22:25], row[25])
-        for row in evidence.values_list(*EVIDENCE_COLUMNS)
+        with_details(row[: len(EVIDENCE_COLUMNS)], row[len(EVIDENCE_COLUMNS) :])
+        for row in evidence.values_list(*EVIDENCE_COLUMNS, *EVIDENCE_DETAILS)
     ]
+
+
+def with_details(fields: tuple, details: tuple) -> EvidenceRow:
+    """An EvidenceRow from the values of EVIDENCE_COLUMNS and of EVIDENCE_DETAILS."""
+    attachment, attachment_name, logged_at = details[:3]
+    logged_by, retracted_by, reason = details[3:6], details[6:9], details[9]
+    return EvidenceRow(
+        *fields, attachment, attachment_name, logged_at, logged_by, retracted_by, reason
+    )
 
 
 @dataclass
@@ -317,6 +334,21 @@ class LineageHistory:
             links=links,
         )
 
+    def evidence_in_full(self, ids: Iterable[int]) -> dict[int, EvidenceRow]:
+        """These pieces of the lineage's evidence with their details, by id, for the
+        timeline's page. One query; none for no ids."""
+        ids = list(ids)
+        if not ids:
+            return {}
+        # Only the details: the rest is in the rows already read.
+        read = {row.pk: row[: len(EVIDENCE_COLUMNS)] for row in self.evidence}
+        return {
+            pk: with_details(read[pk], details)
+            for pk, *details in Evidence.objects.filter(pk__in=ids).values_list(
+                "pk", *EVIDENCE_DETAILS
+            )
+        }
+
     @property
     def predecessor_links(self) -> list[LineageLink]:
         """The links to the institutions this one came from (Institution.predecessors)."""
@@ -358,8 +390,9 @@ _SAME_DAY_ORDER = {"inspection": 0, "intervention": 1, "milestone": 2, "evidence
 @dataclass(frozen=True)
 class TimelineEntry:
     """One item of the timeline. `item` is its row (an InspectionRow, an Intervention,
-    a Milestone, an EvidenceRow or a TrajectoryAssessment); `event` says which of its
-    moments this is (an intervention starts and ends; a milestone is due or met)."""
+    a Milestone, an EvidenceRow, with its details after `read_in_full`, or a
+    TrajectoryAssessment); `event` says which of its moments this is (an
+    intervention starts and ends; a milestone is due or met)."""
 
     kind: str
     on: datetime.date
@@ -449,3 +482,14 @@ def build_timeline(history: LineageHistory, kinds: Iterable[str]) -> list[Timeli
         key=lambda entry: (entry.on, _SAME_DAY_ORDER[entry.kind], entry.item.pk), reverse=True
     )
     return entries
+
+
+def read_in_full(history: LineageHistory, entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """A page of the timeline with its evidence's details (see EvidenceRow)."""
+    evidence = history.evidence_in_full(
+        entry.item.pk for entry in entries if entry.kind == "evidence"
+    )
+    return [
+        replace(entry, item=evidence[entry.item.pk]) if entry.kind == "evidence" else entry
+        for entry in entries
+    ]

@@ -63,7 +63,7 @@ def intervention_context(
     if can_write:
         attach_status_forms(milestones)
         milestone_form = milestone_form or MilestoneForm(intervention=intervention)
-    evidence = evidence_rows(intervention.evidence.all())
+    evidence = evidence_rows(intervention.evidence.all(), details=True)
     today = timezone.localdate()
     return {
         "intervention": intervention,

@@ -3,8 +3,8 @@ intervention pages, and the institution page's inspections, interventions,
 milestones and status changes.
 
     {% load timeline %}
-    <div class="moj-timeline">{% timeline_items timeline_page %}</div>
-    {% for item in evidence %}{% evidence_item item hide_intervention=True %}{% endfor %}
+    <div class="moj-timeline">{% timeline_items timeline_page history %}</div>
+    {% for item in evidence %}{% evidence_item item milestones %}{% endfor %}
 
 Written in Python rather than templates: a page of the timeline is fifty items of
 a dozen fields each, and as template variables they cost the institution page
@@ -25,31 +25,53 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from failwell.dates import long_date, short_date
-from failwell.timeline import EvidenceRow, TimelineEntry
+from failwell.timeline import EvidenceRow, LineageHistory, TimelineEntry
 
 register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def timeline_items(context: template.Context, entries) -> SafeString:
-    """Every entry of a page of the timeline (failwell.timeline.TimelineEntry)."""
+def timeline_items(context: template.Context, entries, history: LineageHistory) -> SafeString:
+    """Every entry of a page of the timeline (failwell.timeline.TimelineEntry) of this
+    LineageHistory, which names the interventions and milestones evidence is for."""
+    links = _Links(history.interventions, history.milestones)
     form = _RetractForm.from_context(context)
-    urls: dict[int, str] = {}  # each intervention's address, reversed once a page
     return SafeString(
         "".join(
-            _evidence(entry.item, entry.member, form, hide_intervention=False, urls=urls)
+            _evidence(entry.item, entry.member, form, links)
             if entry.kind == "evidence"
-            else _entry(entry, urls)
+            else _entry(entry, links)
             for entry in entries
         )
     )
 
 
 @register.simple_tag(takes_context=True)
-def evidence_item(context: template.Context, evidence, hide_intervention: bool = False):
-    """One piece of evidence, on the intervention page (hide_intervention: its own)."""
-    form = _RetractForm.from_context(context)
-    return SafeString(_evidence(evidence, None, form, hide_intervention, urls={}))
+def evidence_item(context: template.Context, evidence: EvidenceRow, milestones) -> SafeString:
+    """One piece of evidence (an EvidenceRow with its details) on its intervention's page,
+    which has these milestones: it names the milestone, not the intervention."""
+    links = _Links(interventions=[], milestones=milestones)
+    return SafeString(_evidence(evidence, None, _RetractForm.from_context(context), links))
+
+
+class _Links:
+    """The interventions and milestones a page's evidence may be for, by id: their
+    names and each intervention's address, reversed once a page."""
+
+    def __init__(self, interventions, milestones):
+        self.interventions = {intervention.pk: intervention for intervention in interventions}
+        self.milestones = {milestone.pk: milestone.title for milestone in milestones}
+        self.urls: dict[int, str] = {}
+
+    def intervention_url(self, pk: int) -> str:
+        if pk not in self.urls:
+            self.urls[pk] = reverse("intervention", args=[pk])
+        return self.urls[pk]
+
+    def intervention_name(self, pk: int) -> str | None:
+        """Its type's name; None when this page does not name it."""
+        intervention = self.interventions.get(pk)
+        return intervention.type.name if intervention else None
 
 
 class _RetractForm:
@@ -102,20 +124,12 @@ def _person(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def _intervention_url(pk: int, urls: dict[int, str]) -> str:
-    if pk not in urls:
-        urls[pk] = reverse("intervention", args=[pk])
-    return urls[pk]
-
-
 def _lines(text: str) -> str:
     """Escaped, with a <br> for each line break: the linebreaksbr filter."""
     return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
-def _evidence(
-    evidence: EvidenceRow, member, form: _RetractForm, hide_intervention: bool, urls
-) -> str:
+def _evidence(evidence: EvidenceRow, member, form: _RetractForm, links: _Links) -> str:
     """One piece of evidence. Retracted evidence stays, struck through, with why."""
     retracted = evidence.is_retracted
     observed = escape(evidence.observed_on_text)
@@ -146,15 +160,17 @@ def _evidence(
             summary = f"<del>{summary}</del>"
         parts.append(f'<p class="govuk-body govuk-!-margin-bottom-1">{summary}</p>')
     linked = ""
-    if evidence.intervention_id and not hide_intervention:
+    milestone = links.milestones.get(evidence.milestone_id, "")
+    intervention = evidence.intervention_id and links.intervention_name(evidence.intervention_id)
+    if intervention:
         linked = (
-            f'For <a class="govuk-link" href="{_intervention_url(evidence.intervention_id, urls)}">'
-            f"{escape(evidence.intervention_name)}</a>"
+            f'For <a class="govuk-link" href="{links.intervention_url(evidence.intervention_id)}">'
+            f"{escape(intervention)}</a>"
         )
         if evidence.milestone_id:
-            linked += f", milestone “{escape(evidence.milestone_title)}”"
+            linked += f", milestone “{escape(milestone)}”"
     elif evidence.milestone_id:
-        linked = f"For milestone “{escape(evidence.milestone_title)}”"
+        linked = f"For milestone “{escape(milestone)}”"
     if linked:
         parts.append(f'<p class="govuk-body-s govuk-!-margin-bottom-1">{linked}</p>')
     if evidence.attachment:
@@ -182,14 +198,14 @@ def _evidence(
     return "".join(parts)
 
 
-def _entry(entry: TimelineEntry, urls: dict[int, str]) -> str:
+def _entry(entry: TimelineEntry, links: _Links) -> str:
     """An inspection, an intervention's start or end, a milestone, or a status change."""
     title, description = {
         "inspection": _inspection,
         "intervention": _intervention,
         "milestone": _milestone,
         "status": _status_change,
-    }[entry.kind](entry, urls)
+    }[entry.kind](entry, links)
     byline = ""
     if entry.member:
         byline = f'<p class="moj-timeline__byline">at {escape(entry.member.name)}</p>'
@@ -205,7 +221,7 @@ def _entry(entry: TimelineEntry, urls: dict[int, str]) -> str:
     )
 
 
-def _inspection(entry: TimelineEntry, urls) -> tuple[str, str]:
+def _inspection(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
     inspection = entry.item
     band = inspection.headline_band
     concern = ""
@@ -240,7 +256,7 @@ def _inspection(entry: TimelineEntry, urls) -> tuple[str, str]:
     return title, "".join(parts)
 
 
-def _intervention(entry: TimelineEntry, urls) -> tuple[str, str]:
+def _intervention(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
     intervention = entry.item
     name = intervention.type.name
     outcome = intervention.get_outcome_display().lower()
@@ -266,7 +282,7 @@ def _intervention(entry: TimelineEntry, urls) -> tuple[str, str]:
         ]
     parts.append(
         '<p class="govuk-body-s govuk-!-margin-bottom-0"><a class="govuk-link"'
-        f' href="{_intervention_url(intervention.pk, urls)}">Open the intervention'
+        f' href="{links.intervention_url(intervention.pk)}">Open the intervention'
         f'<span class="govuk-visually-hidden"> {escape(name)} from'
         f" {long_date(intervention.started_on)}</span></a></p>"
     )
@@ -276,7 +292,7 @@ def _intervention(entry: TimelineEntry, urls) -> tuple[str, str]:
 MILESTONE_EVENTS = {"met": "met", "missed": "missed", "dropped": "dropped"}
 
 
-def _milestone(entry: TimelineEntry, urls) -> tuple[str, str]:
+def _milestone(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
     milestone = entry.item
     title = f"Milestone {MILESTONE_EVENTS.get(entry.event, 'due')}: {milestone.title}"
     if milestone.achieved_on:
@@ -295,7 +311,7 @@ def _milestone(entry: TimelineEntry, urls) -> tuple[str, str]:
     return title, description
 
 
-def _status_change(entry: TimelineEntry, urls) -> tuple[str, str]:
+def _status_change(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
     assessment = entry.item
     reasons = "".join(f"<li>{escape(reason_text(reason))}</li>" for reason in assessment.reasons)
     return f"Status: {assessment.get_status_display()}", (
