@@ -38,6 +38,8 @@ from interventions.models import (
     evidence_words,
 )
 
+CONCERN_LABELS = dict(CategoryOfConcern.choices)
+
 
 class JudgementRow(NamedTuple):
     area: str
@@ -76,9 +78,7 @@ class InspectionRow(NamedTuple):
     @property
     def category_of_concern_label(self) -> str:
         """The category in words, as get_category_of_concern_display() gives it."""
-        return dict(CategoryOfConcern.choices).get(
-            self.category_of_concern, self.category_of_concern
-        )
+        return CONCERN_LABELS.get(self.category_of_concern, self.category_of_concern)
 
 
 # InspectionRow's fields up to its judgements, in its order, as Inspection lookups.

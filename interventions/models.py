@@ -221,6 +221,10 @@ class Direction(models.TextChoices):
     NEUTRAL = "neutral", "Neutral"
 
 
+# Direction.choices builds its list anew at each call; a timeline names fifty.
+DIRECTION_LABELS = dict(Direction.choices)
+
+
 class EvidenceQuerySet(models.QuerySet):
     def current(self) -> EvidenceQuerySet:
         """Evidence that has not been retracted: what the trajectory method reads."""
@@ -235,7 +239,7 @@ def evidence_words(
     if indicator_name is not None:
         quantity = "" if value is None else format_quantity(value, unit or "")
         return f"{indicator_name}: {quantity}"
-    return f"{dict(Direction.choices).get(direction, direction)} observation"
+    return f"{DIRECTION_LABELS.get(direction, direction)} observation"
 
 
 class Evidence(models.Model):
