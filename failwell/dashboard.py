@@ -12,6 +12,7 @@ The page is composed here, one floor up, because it shows both apps' data.
 from __future__ import annotations
 
 import datetime
+import functools
 import html
 import itertools
 import operator
@@ -34,7 +35,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.safestring import SafeString
 from django_htmx.http import HttpResponseClientRedirect
@@ -51,6 +52,7 @@ from failwell.filters import (
     person_name,
     query_string,
     shareable_query,
+    with_status,
 )
 from institutions.models import (
     Identifier,
@@ -278,12 +280,20 @@ def dashboard_rows(
 
 
 def status_tags() -> dict[str, SafeString]:
-    """Each status's tag, rendered once from includes/status_tag.html: a page shows
-    sixty tags of only ten kinds."""
-    return {
-        status.value: render_to_string("includes/status_tag.html", {"status": status.value})
-        for status in TrajectoryStatus
-    }
+    """Each status's tag from includes/status_tag.html: a page shows sixty tags of
+    only ten kinds, the same on every page, so they are rendered once per language
+    (and once per process: runserver shows an edit of that template here after a
+    restart). Read-only: every request shares the dict."""
+    return _status_tags(translation.get_language())
+
+
+@functools.cache
+def _status_tags(language: str) -> dict[str, SafeString]:
+    with translation.override(language):
+        return {
+            status.value: render_to_string("includes/status_tag.html", {"status": status.value})
+            for status in TrajectoryStatus
+        }
 
 
 class DashboardPaginator(Paginator):
@@ -337,11 +347,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # The counts apply every filter except status: they say how many institutions
     # each status link would list, and they must not all drop to zero but one when a
     # status is picked. With statuses picked, the table total is the sum of theirs.
-    counts = status_counts(filtered(filters, by_status=False))
+    others = filtered(filters, by_status=False)
+    counts = status_counts(others)
     selected = set(filters.get("status") or [])
     total = sum(count for status, count in counts if not selected or status in selected)
     tags = status_tags()
-    paginator = DashboardPaginator(filtered(filters), filters["sort"], total, tags)
+    paginator = DashboardPaginator(with_status(others, filters), filters["sort"], total, tags)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form,
