@@ -1,17 +1,19 @@
 """What every signed-in request reads: its session, and the user's roles, each in one
-statement written once (failwell/sessions.py, failwell.access.roles_of)."""
+statement written once (failwell/sessions.py, failwell.access.roles_of); and what
+every institution view reads first (failwell.access.get_institution_for_reader)."""
 
 import datetime
 
 import pytest
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
+from django.http import Http404
 from django.utils import timezone
 
-from failwell.access import roles_of
+from failwell.access import get_institution_for_reader, roles_of
 from failwell.roles import ADMINISTRATOR, OVERSIGHT_OFFICER, TURNAROUND_LEAD
 from failwell.sessions import SessionStore
-from tests.factories import make_user
+from tests.factories import make_institution, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -94,3 +96,33 @@ def test_a_changed_group_counts_from_the_next_request(client):
 
     user.groups.clear()
     assert client.get("/").status_code == 403
+
+
+def test_an_institution_is_read_with_its_parent_in_one_query(django_assert_num_queries):
+    authority = make_institution(name="A local authority", sector="local_authority")
+    school = make_institution(name="A school", parent=authority)
+    make_institution(name="Another school", parent=authority)
+
+    with django_assert_num_queries(1):
+        found = get_institution_for_reader(None, school.slug)
+        assert found == school
+        assert found.name == "A school"
+        assert found.parent == authority
+        assert found.parent.name == "A local authority"
+
+
+def test_an_institution_without_a_parent_has_none():
+    authority = make_institution(name="A local authority", sector="local_authority")
+    make_institution(name="A school", parent=authority)
+
+    found = get_institution_for_reader(None, authority.slug)
+
+    assert found == authority
+    assert found.parent is None
+
+
+def test_an_unknown_slug_is_not_found():
+    make_institution(slug="somewhere")
+
+    with pytest.raises(Http404):
+        get_institution_for_reader(None, "nowhere")
