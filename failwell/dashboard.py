@@ -111,6 +111,25 @@ class SortHeader:
     aria_sort: str  # "ascending", "descending" or "" when not sorted by this column
     href: str  # sorts by this column ascending, or flips the current direction
 
+    def html(self) -> SafeString:
+        """The heading as a <th>: a link that sorts by it (without a page reload with
+        htmx), and an arrow for the direction the table is sorted in."""
+        escape = html.escape  # what django.utils.html.escape does, without its lazy check
+        sorted_by = f' aria-sort="{self.aria_sort}"' if self.aria_sort else ""
+        arrow = SORT_ARROWS.get(self.aria_sort, "")
+        href = escape(self.href)
+        return SafeString(
+            f'<th scope="col" class="govuk-table__header"{sorted_by}>'
+            f'<a class="govuk-link govuk-link--no-visited-state" id="sort-{escape(self.key)}"'
+            f' href="{href}" hx-get="{href}">{escape(self.label)}{arrow}</a></th>'
+        )
+
+
+SORT_ARROWS = {
+    "ascending": '<span aria-hidden="true"> ▲</span>',
+    "descending": '<span aria-hidden="true"> ▼</span>',
+}
+
 
 def sort_headers(sort: str, path: str, query: QueryDict) -> list[SortHeader]:
     """The headings for a table sorted by `sort`, linking to `path` with the filters
@@ -146,6 +165,21 @@ class StatusCount:
     tag: SafeString
     href: str
     selected: bool
+
+    def html(self) -> SafeString:
+        """The count as an item of the counts list, its link marked current when this
+        status is the one listed."""
+        colour = "blue" if self.selected else "grey"
+        current = ' aria-current="true"' if self.selected else ""
+        return SafeString(
+            f'<li class="moj-ticket-panel__content moj-ticket-panel__content--{colour}'
+            " govuk-!-display-inline-block govuk-!-padding-2 govuk-!-margin-right-1"
+            ' govuk-!-margin-bottom-2">'
+            '<a class="govuk-link govuk-link--no-visited-state govuk-link--no-underline"'
+            f' href="{html.escape(self.href)}"{current}>'
+            '<span class="govuk-!-display-block govuk-!-font-size-27 govuk-!-font-weight-bold">'
+            f"{self.count}</span>{self.tag}</a></li>"
+        )
 
 
 # The columns a row of the table shows, read as values: fifty model instances and
@@ -365,7 +399,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             for status, count in counts
         ],
         "page_obj": page,
-        "rows": page.object_list,
+        # One string rather than a loop over the rows in the template, which cost a
+        # tenth of a millisecond for fifty rows.
+        "rows": SafeString("\n".join(row.html() for row in page.object_list)),
         "export_query": query_string(_without(query, "page")),
         # The default order stays out of the form, and so out of shareable URLs.
         "form_sort": "" if filters["sort"] == DEFAULT_SORT else filters["sort"],
