@@ -1,6 +1,6 @@
 """What every signed-in request reads: its session, and the user's roles, each in one
 statement written once (failwell/sessions.py, failwell.access.roles_of); and what
-every institution view reads first (failwell.access.get_institution_for_reader)."""
+every institution view reads first, in one query (failwell.access.get_institution_for_reader)."""
 
 import datetime
 
