@@ -14,7 +14,6 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from failwell.dates import local_day, local_day_and_time, long_date
 from institutions.models import Institution, TrajectoryStatus
 from interventions.attachments import evidence_upload_to, validate_attachment
 from interventions.wording import format_quantity
@@ -367,24 +366,6 @@ class Evidence(models.Model):
     @property
     def is_retracted(self) -> bool:
         return self.retracted_at is not None
-
-    # The dates of a timeline item (failwell/templatetags/timeline.py) in the words
-    # of the date filter's formats. A page shows dozens of items, and the filter
-    # costs more than the rest of an item.
-    @property
-    def observed_on_text(self) -> str:
-        """3 March 2010: the date filter's "j F Y"."""
-        return long_date(self.observed_on)
-
-    @property
-    def logged_at_text(self) -> str:
-        """3 Mar 2010, 14:05 in local time: the date filter's "j M Y, H:i"."""
-        return local_day_and_time(self.logged_at)
-
-    @property
-    def retracted_on_text(self) -> str:
-        """3 Mar 2010 in local time: the date filter's "j M Y"; empty if not retracted."""
-        return "" if self.retracted_at is None else local_day(self.retracted_at)
 
     def retract(self, by, reason: str) -> None:
         """Withdraw this evidence from the trajectory, keeping it and saying why.

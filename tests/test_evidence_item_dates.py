@@ -1,7 +1,8 @@
 """An evidence item's dates read as the date filter would write them, in UK time.
 
-The item formats them in Python (Evidence.observed_on_text and the like) because the
-filter is the dearest part of an item and a page shows dozens of them.
+The item formats them in Python (EvidenceRow.observed_on_text and the like, with
+failwell.dates) because the filter is the dearest part of an item and a page shows
+dozens of them.
 """
 
 import datetime
@@ -9,7 +10,7 @@ import datetime
 import pytest
 from django.utils import dateformat, timezone
 
-from interventions.models import Evidence
+from failwell.timeline import EvidenceRow
 from tests.factories import make_evidence
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ def test_an_items_dates_are_in_uk_time_where_the_clock_has_moved(client, officer
     ],
 )
 def test_the_dates_match_the_date_filters_formats(moment):
-    evidence = Evidence(observed_on=moment.date(), logged_at=moment, retracted_at=moment)
+    evidence = row(observed_on=moment.date(), logged_at=moment, retracted_at=moment)
     local = timezone.localtime(moment)
     assert evidence.observed_on_text == dateformat.format(moment.date(), "j F Y")
     assert evidence.logged_at_text == dateformat.format(local, "j M Y, H:i")
@@ -53,4 +54,11 @@ def test_the_dates_match_the_date_filters_formats(moment):
 
 
 def test_evidence_not_retracted_has_no_retraction_date():
-    assert Evidence(logged_at=timezone.now()).retracted_on_text == ""
+    assert row(logged_at=timezone.now()).retracted_on_text == ""
+
+
+def row(**fields) -> EvidenceRow:
+    """A piece of evidence as the pages read it, with these values and no others."""
+    values = dict.fromkeys(EvidenceRow._fields)
+    values.update(fields)
+    return EvidenceRow(**values)
