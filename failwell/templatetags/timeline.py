@@ -25,6 +25,7 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from failwell.dates import long_date, short_date
+from failwell.filters import person_name
 from failwell.timeline import EvidenceRow, LineageHistory, TimelineEntry
 
 register = template.Library()
@@ -77,25 +78,28 @@ class _Links:
 class _RetractForm:
     """What the retract form needs from the page: who may retract, and how to post."""
 
-    def __init__(self, writable_ids, next_url: str, csrf_token: str):
+    def __init__(self, writable_ids, next_url: str, csrf_token):
         self.writable_ids = writable_ids
         self.next_url = next_url
+        # Lazy, as the context processor gives it: reading it makes Django send the
+        # CSRF cookie, which a page with no form to post need not.
         self.csrf_token = csrf_token
 
     @classmethod
     def from_context(cls, context: template.Context) -> _RetractForm:
-        # As the {% csrf_token %} tag reads it: the token of this request, if any.
-        token = str(context.get("csrf_token") or "")
-        return cls(context.get("writable_ids") or (), context.get("next_url") or "", token)
+        return cls(
+            context.get("writable_ids") or (),
+            context.get("next_url") or "",
+            context.get("csrf_token"),
+        )
 
-    def html(self, evidence, observed: str) -> str:
+    def html(self, evidence: EvidenceRow, observed: str) -> str:
         pk = evidence.pk
+        # As the {% csrf_token %} tag writes it: the token of this request, if any.
+        csrf_token = str(self.csrf_token or "")
         token = ""
-        if self.csrf_token and self.csrf_token != "NOTPROVIDED":
-            token = (
-                '<input type="hidden" name="csrfmiddlewaretoken"'
-                f' value="{escape(self.csrf_token)}">'
-            )
+        if csrf_token and csrf_token != "NOTPROVIDED":
+            token = f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf_token)}">'
         return (
             '<details class="govuk-details govuk-!-margin-top-2 govuk-!-margin-bottom-0">'
             '<summary class="govuk-details__summary"><span class="govuk-details__summary-text">'
@@ -120,8 +124,7 @@ class _RetractForm:
 
 
 def _person(user) -> str:
-    """A user's full name, or their username if they gave none."""
-    return user.get_full_name() or user.get_username()
+    return person_name(user.first_name, user.last_name, user.get_username())
 
 
 def _lines(text: str) -> str:
@@ -199,7 +202,8 @@ def _evidence(evidence: EvidenceRow, member, form: _RetractForm, links: _Links) 
 
 
 def _entry(entry: TimelineEntry, links: _Links) -> str:
-    """An inspection, an intervention's start or end, a milestone, or a status change."""
+    """An inspection, an intervention's start or end, a milestone, or a status change.
+    Each kind gives its title as text, escaped here, and its description as markup."""
     title, description = {
         "inspection": _inspection,
         "intervention": _intervention,
@@ -210,7 +214,7 @@ def _entry(entry: TimelineEntry, links: _Links) -> str:
     if entry.member:
         byline = f'<p class="moj-timeline__byline">at {escape(entry.member.name)}</p>'
     return (
-        f'<div class="moj-timeline__item" id="{entry.anchor}">'
+        f'<div class="moj-timeline__item" id="{escape(entry.anchor)}">'
         '<div class="moj-timeline__header">'
         f'<h3 class="moj-timeline__title">{escape(title)}</h3>'
         f"{byline}</div>"
@@ -289,12 +293,14 @@ def _intervention(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
     return title, "".join(parts)
 
 
-MILESTONE_EVENTS = {"met": "met", "missed": "missed", "dropped": "dropped"}
+# The events a milestone's title names; any other is "due".
+MILESTONE_EVENTS = {"met", "missed", "dropped"}
 
 
 def _milestone(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
     milestone = entry.item
-    title = f"Milestone {MILESTONE_EVENTS.get(entry.event, 'due')}: {milestone.title}"
+    event = entry.event if entry.event in MILESTONE_EVENTS else "due"
+    title = f"Milestone {event}: {milestone.title}"
     if milestone.achieved_on:
         state = f", met {short_date(milestone.achieved_on)}"
     else:
