@@ -15,9 +15,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Q, QuerySet
 
 from failwell.dates import local_day, local_day_and_time, long_date
+from failwell.filters import person_name
 from institutions.models import (
     Band,
     CategoryOfConcern,
@@ -112,7 +114,7 @@ def inspection_rows(institution_ids: list[int]) -> list[InspectionRow]:
     ]
 
 
-def status_changes(institution_id: int) -> list[TrajectoryAssessment]:
+def status_changes_and_latest(institution_id: int) -> list[TrajectoryAssessment]:
     """The institution's assessments that began a status (the first among them), and
     its latest, oldest first: the rows whose status differs from the one before.
 
@@ -120,7 +122,7 @@ def status_changes(institution_id: int) -> list[TrajectoryAssessment]:
     ORM (Window, Lag, Lead and a filter on them) took four times the Python time
     to compile as it takes to run. Standard SQL, for PostgreSQL and SQLite alike.
     """
-    table = TrajectoryAssessment._meta.db_table
+    table = connection.ops.quote_name(TrajectoryAssessment._meta.db_table)
     return list(
         TrajectoryAssessment.objects.raw(
             f"""
@@ -199,19 +201,15 @@ class EvidenceRow(NamedTuple):
     @property
     def logged_by_name(self) -> str:
         """Who logged it, as User.get_full_name() or the user name; empty for an import."""
-        return person_name(*self.logged_by)
+        return _name(*self.logged_by)
 
     @property
     def retracted_by_name(self) -> str:
-        return person_name(*self.retracted_by)
+        return _name(*self.retracted_by)
 
 
-def person_name(first: str | None, last: str | None, username: str | None) -> str:
-    """A user's full name, or their user name if they gave none (as the User model says);
-    empty for no user."""
-    if username is None:
-        return ""
-    return f"{first} {last}".strip() or username
+def _name(first: str | None, last: str | None, username: str | None) -> str:
+    return "" if username is None else person_name(first, last, username)
 
 
 # EvidenceRow's fields up to its details, in its order, as Evidence lookups.
@@ -258,8 +256,21 @@ def evidence_rows(evidence: QuerySet[Evidence], details: bool = False) -> list[E
 
 def with_details(fields: tuple, details: tuple) -> EvidenceRow:
     """An EvidenceRow from the values of EVIDENCE_COLUMNS and of EVIDENCE_DETAILS."""
-    attachment, attachment_name, logged_at = details[:3]
-    logged_by, retracted_by, reason = details[3:6], details[6:9], details[9]
+    # Unpacked by name, so a column added to EVIDENCE_DETAILS cannot shift the others.
+    (
+        attachment,
+        attachment_name,
+        logged_at,
+        logged_by_first,
+        logged_by_last,
+        logged_by_username,
+        retracted_by_first,
+        retracted_by_last,
+        retracted_by_username,
+        reason,
+    ) = details
+    logged_by = (logged_by_first, logged_by_last, logged_by_username)
+    retracted_by = (retracted_by_first, retracted_by_last, retracted_by_username)
     return EvidenceRow(
         *fields, attachment, attachment_name, logged_at, logged_by, retracted_by, reason
     )
@@ -282,7 +293,7 @@ class LineageHistory:
     interventions: list[Intervention]
     milestones: list[Milestone]
     evidence: list[EvidenceRow]
-    # Oldest first: the first assessment, each that changed the status, and the latest.
+    # Oldest first: the first assessment and each that changed the status.
     status_changes: list[TrajectoryAssessment] = field(default_factory=list)
     latest_assessment: TrajectoryAssessment | None = None
     # This institution's own links to the members it came from or became.
@@ -305,7 +316,7 @@ class LineageHistory:
         evidence = evidence_rows(
             Evidence.objects.filter(institution_id__in=ids).order_by("observed_on", "pk")
         )
-        assessments = status_changes(institution.pk)
+        assessments = status_changes_and_latest(institution.pk)
         links = []
         if len(members) > 1:  # alone in its lineage, it has no links to read
             links = list(
@@ -313,8 +324,8 @@ class LineageHistory:
                     Q(predecessor_id=institution.pk) | Q(successor_id=institution.pk)
                 ).order_by("linked_on", "pk")
             )
-        # Point related objects at the rows already read, so templates that follow
-        # evidence.intervention or milestone.intervention.institution never query.
+        # Point related objects at the rows already read, so that following
+        # milestone.intervention.institution or a link's institutions never queries.
         for intervention in interventions:
             intervention.institution = members[intervention.institution_id]
         for link in links:
