@@ -4,7 +4,7 @@ milestones and status changes.
 
     {% load timeline %}
     <div class="moj-timeline">{% timeline_items timeline_page history %}</div>
-    {% for item in evidence %}{% evidence_item item milestones %}{% endfor %}
+    {% evidence_items evidence milestones %}
 
 Written in Python rather than templates: a page of the timeline is fifty items of
 a dozen fields each, and as template variables they cost the institution page
@@ -48,11 +48,14 @@ def timeline_items(context: template.Context, entries, history: LineageHistory) 
 
 
 @register.simple_tag(takes_context=True)
-def evidence_item(context: template.Context, evidence: EvidenceRow, milestones) -> SafeString:
-    """One piece of evidence (an EvidenceRow with its details) on its intervention's page,
-    which has these milestones: it names the milestone, not the intervention."""
+def evidence_items(
+    context: template.Context, evidence: list[EvidenceRow], milestones
+) -> SafeString:
+    """Evidence (EvidenceRows with their details) on its intervention's page, which has
+    these milestones: each item names its milestone, not the intervention."""
     links = _Links(interventions=[], milestones=milestones)
-    return SafeString(_evidence(evidence, None, _RetractForm.from_context(context), links))
+    form = _RetractForm.from_context(context)
+    return SafeString("".join(_evidence(item, None, form, links) for item in evidence))
 
 
 class _Links:

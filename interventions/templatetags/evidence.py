@@ -1,19 +1,10 @@
-"""Template filters for showing evidence the way the trajectory method words it."""
+"""A template filter for naming evidence the way the trajectory method words it."""
 
 from django import template
 
 from interventions.models import evidence_words
-from interventions.wording import format_quantity
 
 register = template.Library()
-
-
-@register.filter
-def quantity(value: float | None, unit: str = "") -> str:
-    """12.5 with unit "%" -> "12.5%"; the same words the status reasons use."""
-    if value is None:
-        return ""
-    return format_quantity(value, unit or "")
 
 
 @register.filter
