@@ -68,7 +68,7 @@ class BandRow:
 
 @dataclass(frozen=True)
 class LegendItem:
-    kind: str  # which swatch the template draws
+    kind: str  # which swatch failwell/chart_svg.py draws
     label: str
     x: int
     y: int
@@ -189,7 +189,7 @@ def _legend(top: float, has_interventions: bool, has_observations: bool) -> list
     wanted += [("dropped", "Dropped")]
     if has_observations:
         wanted += [("positive", "Positive observation"), ("negative", "Negative")]
-    # Whole numbers: the template offsets the swatches with Django's integer `add`.
+    # Whole numbers, so that the swatches' offsets (x + 11, y - 7) are written as such.
     items, x, y = [], PLOT_LEFT, round(top)
     for kind, label in wanted:
         width = 30 + len(label) * CHAR_WIDTH + 18

@@ -1,20 +1,17 @@
 """The lanes of the trajectory chart (see failwell/chart.py): for each kind of mark,
 what it shows and where it goes, in SVG user units on a shared time scale.
 
-Each builder takes the LineageHistory and returns plain frozen dataclasses that the
-SVG template draws and the "chart data as a table" lists. Their words (dates, the
-tooltip of each mark) are written here in Python: a long history has hundreds of
-marks, and the template's `date` filter, once per cell, took about a fifth of the
-page's time.
+Each builder takes the LineageHistory and returns plain frozen dataclasses that
+failwell/chart_svg.py draws and failwell/chart_tables.py lists. Their words (dates,
+the tooltip of each mark) are written here, once each: a long history has hundreds
+of marks.
 """
 
 from __future__ import annotations
 
 import datetime
-import html
 from dataclasses import dataclass
 
-from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
 from failwell.dates import short_date, short_dates
@@ -445,35 +442,6 @@ class IndicatorPanel:
     @property
     def target_label_y(self) -> float:
         return (self.target_y or 0) - 4
-
-    # The two views of the panel's points are written here rather than in the
-    # templates: a long history has hundreds of values, and three or four template
-    # variables a point cost the page more Python time than all of its SQL takes.
-    # Every text is escaped with html.escape, which is what django.utils.html.escape
-    # does (without its lazy-string check per call); x and y are floats, written as
-    # the SVG template writes them with localisation off.
-
-    def points_svg(self) -> SafeString:
-        """A dot per value, its date, value and lineage member as its tooltip."""
-        return SafeString(
-            "".join(
-                f'<circle cx="{point.x}" cy="{point.y}" r="3.5" fill="#1d70b8">'
-                f"<title>{html.escape(point.tooltip)}</title></circle>"
-                for point in self.points
-            )
-        )
-
-    def table_rows(self) -> SafeString:
-        """A row per value for the chart's data tables: the date (and member), the value."""
-        return SafeString(
-            "".join(
-                '<tr class="govuk-table__row">'
-                f'<td class="govuk-table__cell">{html.escape(point.date_cell)}</td>'
-                '<td class="govuk-table__cell govuk-table__cell--numeric">'
-                f"{html.escape(point.value)}</td></tr>"
-                for point in self.points
-            )
-        )
 
 
 def indicator_panels(history: LineageHistory, scale: TimeScale, top: float) -> list[IndicatorPanel]:

@@ -20,6 +20,7 @@ from html import escape
 from django.utils.safestring import SafeString
 
 from failwell.chart import Chart
+from failwell.chart_lanes import IndicatorPanel
 
 # The hatching of grace windows, used by the headline panel, the bars and the legend.
 DEFS = (
@@ -257,7 +258,7 @@ def _indicators(chart: Chart) -> list[str]:
             f' dominant-baseline="middle" font-size="12">{escape(panel.min_label)}</text>'
             f"{ticks}{target}"
             f'<path d="{panel.path}" fill="none" stroke="#1d70b8" stroke-width="2"/>'
-            f"{panel.points_svg()}"
+            f"{_points(panel)}"
             "</g>"
         )
     if chart.indicators:
@@ -267,6 +268,15 @@ def _indicators(chart: Chart) -> list[str]:
             for tick in chart.ticks
         )
     return parts
+
+
+def _points(panel: IndicatorPanel) -> str:
+    """A dot per value of an indicator, its date, value and lineage member as its tooltip."""
+    return "".join(
+        f'<circle cx="{point.x}" cy="{point.y}" r="3.5" fill="#1d70b8">'
+        f"<title>{escape(point.tooltip)}</title></circle>"
+        for point in panel.points
+    )
 
 
 def _swatch(kind: str, x: int, y: int) -> str:

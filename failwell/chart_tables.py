@@ -13,6 +13,7 @@ from html import escape
 from django.utils.safestring import SafeString
 
 from failwell.chart import Chart
+from failwell.chart_lanes import IndicatorPanel
 
 
 def tables(chart: Chart, institution_name: str, lineage_size: int) -> SafeString:
@@ -93,13 +94,24 @@ def tables(chart: Chart, institution_name: str, lineage_size: int) -> SafeString
             '<th scope="col" class="govuk-table__header">Date</th>'
             '<th scope="col" class="govuk-table__header govuk-table__header--numeric">Value</th>'
             "</tr></thead>"
-            f'<tbody class="govuk-table__body">{panel.table_rows()}</tbody></table>'
+            f'<tbody class="govuk-table__body">{_indicator_rows(panel)}</tbody></table>'
         )
     parts.append(
         '<p class="govuk-body-s">Retracted evidence is left out of the chart and these tables;'
         " the timeline shows it, struck through.</p>"
     )
     return SafeString("\n".join(parts))
+
+
+def _indicator_rows(panel: IndicatorPanel) -> str:
+    """A row per value of an indicator: the date (and lineage member), the value."""
+    return "".join(
+        '<tr class="govuk-table__row">'
+        f'<td class="govuk-table__cell">{escape(point.date_cell)}</td>'
+        '<td class="govuk-table__cell govuk-table__cell--numeric">'
+        f"{escape(point.value)}</td></tr>"
+        for point in panel.points
+    )
 
 
 def _cell(cell: str) -> str:
