@@ -77,6 +77,13 @@ def officer(db):
 
 
 @pytest.fixture
+def officer_client(client, officer):
+    """The test client, signed in as the officer."""
+    client.force_login(officer)
+    return client
+
+
+@pytest.fixture
 def lead(db, institution):
     """A turnaround lead assigned to `institution`."""
     from failwell.roles import TURNAROUND_LEAD

@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 URL = "/institutions/eltham/bundle.json"
 
 
-@pytest.fixture
-def officer_client(client, officer):
-    client.force_login(officer)
-    return client
-
-
 def content(response) -> str:
     return b"".join(response.streaming_content).decode("utf-8")
 

@@ -18,12 +18,6 @@ BATCH = 10
 
 
 @pytest.fixture
-def officer_client(client, officer):
-    client.force_login(officer)
-    return client
-
-
-@pytest.fixture
 def small_batches(monkeypatch):
     monkeypatch.setattr(dashboard, "EXPORT_BATCH", BATCH)
 

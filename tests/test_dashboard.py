@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
-def officer_client(client, officer):
-    client.force_login(officer)
-    return client
-
-
 def names(response) -> list[str]:
     """The names in the table, in the order shown."""
     return [institution.name for institution in response.context["page_obj"].object_list]

@@ -23,12 +23,6 @@ pytestmark = pytest.mark.django_db
 URL = "/export/institutions.csv"
 
 
-@pytest.fixture
-def officer_client(client, officer):
-    client.force_login(officer)
-    return client
-
-
 def read_csv(response) -> list[list[str]]:
     content = b"".join(response.streaming_content).decode("utf-8")
     assert content.startswith("\ufeff"), "Excel needs the byte order mark to read UTF-8"

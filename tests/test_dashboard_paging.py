@@ -14,12 +14,6 @@ from tests.factories import make_identifier, make_institution
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def officer_client(client, officer):
-    client.force_login(officer)
-    return client
-
-
 def pks(response) -> list[int]:
     return [institution.pk for institution in response.context["page_obj"].object_list]
 

@@ -39,12 +39,6 @@ HEADERS = {
 }
 
 
-@pytest.fixture
-def officer_client(client, officer):
-    client.force_login(officer)
-    return client
-
-
 def read_csv(response) -> list[dict]:
     content = b"".join(response.streaming_content).decode("utf-8")
     assert content.startswith("\ufeff")

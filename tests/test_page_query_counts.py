@@ -21,12 +21,6 @@ from tests.test_dashboard import DASHBOARD_QUERIES, HTMX, make_many
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def officer_client(client, officer):
-    client.force_login(officer)
-    return client
-
-
 def shown(response) -> list[str]:
     return [institution.name for institution in response.context["page_obj"].object_list]
 
