@@ -107,12 +107,17 @@ def gunicorn(
         wait_until_serving(server, port, timeout)
         yield server
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout=20)
+
+
+def stop(process: subprocess.Popen, timeout: float) -> None:
+    """Ask a server or worker to shut down (SIGTERM), and kill it if it has not in time."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def wait_until_serving(server: subprocess.Popen, port: int, timeout: float) -> None:

@@ -32,7 +32,6 @@ import platform
 import pstats
 import re
 import resource
-import signal
 import subprocess
 import sys
 import time
@@ -254,6 +253,7 @@ def measure_tracemalloc(ids: list[int], count: int) -> dict:
 
 def measure_worker(ids: list[int], broker: str, timeout: int, processes: int) -> list[dict]:
     """A real worker's `reevaluate_all`, nothing flagged and then everything flagged."""
+    from bench.load import stop
     from failwell.celery import app
     from interventions.services import mark_all_dirty
 
@@ -289,12 +289,7 @@ def measure_worker(ids: list[int], broker: str, timeout: int, processes: int) ->
         mark_all_dirty()
         rows.append(worker_pass(ids, app, name, worker, timeout, pool, "everything flagged"))
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
+        stop(worker, timeout=30)
         log.close()
     return rows
 
