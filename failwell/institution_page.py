@@ -29,7 +29,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import push_url
 
-from failwell import chart_svg, chart_tables
+from failwell import chart_svg, chart_tables, history_reads
 from failwell.access import (
     get_institution_for_reader,
     get_institution_for_writer,
@@ -114,7 +114,7 @@ def page_context(
         "institution": institution,
         "history": history,
         "assessment": history.latest_assessment,
-        "identifiers": list(institution.identifiers.all()),
+        "identifiers": history_reads.identifiers(institution.pk),
         "predecessors": history.predecessor_links,
         "successors": history.successor_links,
         "current_interventions": current,

@@ -19,8 +19,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import trigger_client_event
 
+from failwell import history_reads
 from failwell.access import can_write_for, role_required
-from failwell.timeline import evidence_rows
 from interventions.access import (
     get_evidence_for_writer,
     get_intervention_for_writer,
@@ -63,13 +63,14 @@ def intervention_context(
     if can_write:
         attach_status_forms(milestones)
         milestone_form = milestone_form or MilestoneForm(intervention=intervention)
-    evidence = evidence_rows(intervention.evidence.all(), details=True)
+    evidence = history_reads.evidence_rows("evidence.intervention_id = %s", [intervention.pk])
+    in_full = history_reads.in_full(evidence)
     today = timezone.localdate()
     return {
         "intervention": intervention,
         "institution": intervention.institution,
         "milestones": milestones,
-        "evidence": evidence,
+        "evidence": [in_full[row.pk] for row in reversed(evidence)],  # newest first
         "can_write": can_write,
         "writable_ids": {intervention.institution_id} if can_write else set(),
         "next_url": intervention.get_absolute_url(),
