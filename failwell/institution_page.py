@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models.query import EmptyQuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -70,12 +71,12 @@ def timeline_context(
 
 def writable_ids(request: HttpRequest, history: LineageHistory) -> set[int]:
     """The lineage members this user may write for: evidence shows a retract form
-    only where the user leads its institution. One query."""
-    return set(
-        writable_institutions(request.user)
-        .filter(pk__in=history.members)
-        .values_list("pk", flat=True)
-    )
+    only where the user leads its institution. One query; none for a reader, whose
+    empty queryset would still cost 0.3 ms of Python to build and compile."""
+    writable = writable_institutions(request.user)
+    if isinstance(writable, EmptyQuerySet):
+        return set()
+    return set(writable.filter(pk__in=history.members).values_list("pk", flat=True))
 
 
 def status_context(institution: Institution) -> dict:
