@@ -61,3 +61,37 @@ def local_day_and_time(moment: datetime.datetime) -> str:
     """3 Mar 2010, 14:05 in local time: the date filter's "j M Y, H:i"."""
     moment = timezone.localtime(moment)
     return f"{short_date(moment)}, {moment.hour:02}:{moment.minute:02}"
+
+
+class DateFormats:
+    """The formats above for one page's dozens of dates, with the active language (and
+    time zone) read once: each read is a context-local lookup of 3 µs, more than
+    writing the date, and a page of the timeline writes a hundred."""
+
+    def __init__(self) -> None:
+        language = translation.get_language()
+        self._short_months = _month_names(language, True)
+        self._long_months = _month_names(language, False)
+        self._zone: datetime.tzinfo | None = None
+
+    def short(self, day: datetime.date) -> str:
+        """short_date(day)."""
+        return f"{day.day} {self._short_months[day.month]} {day.year:04d}"
+
+    def long(self, day: datetime.date) -> str:
+        """long_date(day)."""
+        return f"{day.day} {self._long_months[day.month]} {day.year:04d}"
+
+    def local_day(self, moment: datetime.datetime) -> str:
+        """local_day(moment)."""
+        return self.short(self._local(moment))
+
+    def local_day_and_time(self, moment: datetime.datetime) -> str:
+        """local_day_and_time(moment)."""
+        moment = self._local(moment)
+        return f"{self.short(moment)}, {moment.hour:02}:{moment.minute:02}"
+
+    def _local(self, moment: datetime.datetime) -> datetime.datetime:
+        if self._zone is None:
+            self._zone = timezone.get_current_timezone()
+        return timezone.localtime(moment, self._zone)

@@ -10,7 +10,9 @@ Written in Python rather than templates: a page of the timeline is fifty items o
 a dozen fields each, and as template variables they cost the institution page
 more Python time than all of its SQL takes. Every text is escaped with
 html.escape (what django.utils.html.escape does, without its lazy-string check per
-call). The tags read from the page's context: `writable_ids` (the institutions the
+call). Dates are written as the rows' *_text properties write them, by one
+failwell.dates.DateFormats per tag, which reads the language once rather than per
+date. The tags read from the page's context: `writable_ids` (the institutions the
 user may write for: evidence shows a retract form only for those), `next_url`
 (where retracting returns) and the CSRF token.
 """
@@ -24,7 +26,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 
-from failwell.dates import long_date, short_date
+from failwell.dates import DateFormats
 from failwell.filters import person_name
 from failwell.timeline import EvidenceRow, LineageHistory, TimelineEntry
 
@@ -37,11 +39,12 @@ def timeline_items(context: template.Context, entries, history: LineageHistory) 
     LineageHistory, which names the interventions and milestones evidence is for."""
     links = _Links(history.interventions, history.milestones)
     form = _RetractForm.from_context(context)
+    dates = DateFormats()
     return SafeString(
         "".join(
-            _evidence(entry.item, entry.member, form, links)
+            _evidence(entry.item, entry.member, form, links, dates)
             if entry.kind == "evidence"
-            else _entry(entry, links)
+            else _entry(entry, links, dates)
             for entry in entries
         )
     )
@@ -55,7 +58,8 @@ def evidence_items(
     these milestones: each item names its milestone, not the intervention."""
     links = _Links(interventions=[], milestones=milestones)
     form = _RetractForm.from_context(context)
-    return SafeString("".join(_evidence(item, None, form, links) for item in evidence))
+    dates = DateFormats()
+    return SafeString("".join(_evidence(item, None, form, links, dates) for item in evidence))
 
 
 class _Links:
@@ -135,10 +139,12 @@ def _lines(text: str) -> str:
     return escape(text.replace("\r\n", "\n").replace("\r", "\n")).replace("\n", "<br>")
 
 
-def _evidence(evidence: EvidenceRow, member, form: _RetractForm, links: _Links) -> str:
+def _evidence(
+    evidence: EvidenceRow, member, form: _RetractForm, links: _Links, dates: DateFormats
+) -> str:
     """One piece of evidence. Retracted evidence stays, struck through, with why."""
     retracted = evidence.is_retracted
-    observed = escape(evidence.observed_on_text)
+    observed = escape(dates.long(evidence.observed_on))
     title = escape(evidence.title)
     if retracted:
         title = f'<span class="govuk-visually-hidden">Retracted: </span><del>{title}</del>'
@@ -189,13 +195,13 @@ def _evidence(evidence: EvidenceRow, member, form: _RetractForm, links: _Links) 
         )
     parts.append(
         '<p class="govuk-body-s govuk-hint govuk-!-margin-bottom-0">'
-        f"Logged {escape(evidence.logged_at_text)}</p>"
+        f"Logged {escape(dates.local_day_and_time(evidence.logged_at))}</p>"
     )
     if retracted:
         by = f" by {escape(evidence.retracted_by_name)}" if evidence.retracted_by_name else ""
         parts.append(
             '<p class="govuk-body-s govuk-!-margin-top-1 govuk-!-margin-bottom-0">'
-            f"Retracted {escape(evidence.retracted_on_text)}{by}:"
+            f"Retracted {escape(dates.local_day(evidence.retracted_at))}{by}:"
             f" {escape(evidence.retraction_reason)}</p>"
         )
     elif evidence.institution_id in form.writable_ids:
@@ -204,7 +210,7 @@ def _evidence(evidence: EvidenceRow, member, form: _RetractForm, links: _Links) 
     return "".join(parts)
 
 
-def _entry(entry: TimelineEntry, links: _Links) -> str:
+def _entry(entry: TimelineEntry, links: _Links, dates: DateFormats) -> str:
     """An inspection, an intervention's start or end, a milestone, or a status change.
     Each kind gives its title as text, escaped here, and its description as markup."""
     title, description = {
@@ -212,7 +218,7 @@ def _entry(entry: TimelineEntry, links: _Links) -> str:
         "intervention": _intervention,
         "milestone": _milestone,
         "status": _status_change,
-    }[entry.kind](entry, links)
+    }[entry.kind](entry, links, dates)
     byline = ""
     if entry.member:
         byline = f'<p class="moj-timeline__byline">at {escape(entry.member.name)}</p>'
@@ -222,13 +228,13 @@ def _entry(entry: TimelineEntry, links: _Links) -> str:
         f'<h3 class="moj-timeline__title">{escape(title)}</h3>'
         f"{byline}</div>"
         f'<p class="moj-timeline__date"><time datetime="{entry.on.isoformat()}">'
-        f"{escape(entry.on_text)}</time></p>"
+        f"{escape(dates.long(entry.on))}</time></p>"
         f'<div class="moj-timeline__description">{description}</div>'
         "</div>"
     )
 
 
-def _inspection(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
+def _inspection(entry: TimelineEntry, links: _Links, dates: DateFormats) -> tuple[str, str]:
     inspection = entry.item
     band = inspection.headline_band
     concern = ""
@@ -249,21 +255,21 @@ def _inspection(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
         parts.append(f'<ul class="govuk-list govuk-body-s govuk-!-margin-bottom-1">{items}</ul>')
     source = escape(inspection.scale)
     if inspection.published_on:
-        source += f", published {short_date(inspection.published_on)}"
+        source += f", published {dates.short(inspection.published_on)}"
     # Only a web address becomes a link: report_url is a URLField, but a row written
     # around its validation must never give a javascript: link.
     if inspection.report_url.lower().startswith(("https://", "http://")):
         source += (
             f'. <a class="govuk-link" href="{escape(inspection.report_url)}"'
             ' rel="noreferrer noopener">Read the report<span class="govuk-visually-hidden">'
-            f" of the {long_date(inspection.inspected_on)} inspection</span></a>"
+            f" of the {dates.long(inspection.inspected_on)} inspection</span></a>"
         )
     parts.append(f'<p class="govuk-body-s govuk-!-margin-bottom-0">{source}</p>')
     title = f"{inspection.inspectorate} inspection: {inspection.headline_label}"
     return title, "".join(parts)
 
 
-def _intervention(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
+def _intervention(entry: TimelineEntry, links: _Links, dates: DateFormats) -> tuple[str, str]:
     intervention = entry.item
     name = intervention.type.name
     outcome = intervention.get_outcome_display().lower()
@@ -274,7 +280,7 @@ def _intervention(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
             '<p class="govuk-body govuk-!-margin-bottom-1">'
             f"{escape(intervention.get_intensity_display())}{led}. Grace window of"
             f" {intervention.effective_grace_months} months, to"
-            f" {short_date(intervention.grace_window_ends_on)}.</p>"
+            f" {dates.short(intervention.grace_window_ends_on)}.</p>"
         ]
         if intervention.objectives:
             objectives = Truncator(intervention.objectives).words(40, truncate=" …")
@@ -285,13 +291,13 @@ def _intervention(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
         title = f"{name} ended: {outcome}"
         parts = [
             '<p class="govuk-body govuk-!-margin-bottom-1">Started'
-            f" {short_date(intervention.started_on)}; outcome: {escape(outcome)}.</p>"
+            f" {dates.short(intervention.started_on)}; outcome: {escape(outcome)}.</p>"
         ]
     parts.append(
         '<p class="govuk-body-s govuk-!-margin-bottom-0"><a class="govuk-link"'
         f' href="{links.intervention_url(intervention.pk)}">Open the intervention'
         f'<span class="govuk-visually-hidden"> {escape(name)} from'
-        f" {long_date(intervention.started_on)}</span></a></p>"
+        f" {dates.long(intervention.started_on)}</span></a></p>"
     )
     return title, "".join(parts)
 
@@ -300,17 +306,17 @@ def _intervention(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
 MILESTONE_EVENTS = {"met", "missed", "dropped"}
 
 
-def _milestone(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
+def _milestone(entry: TimelineEntry, links: _Links, dates: DateFormats) -> tuple[str, str]:
     milestone = entry.item
     event = entry.event if entry.event in MILESTONE_EVENTS else "due"
     title = f"Milestone {event}: {milestone.title}"
     if milestone.achieved_on:
-        state = f", met {short_date(milestone.achieved_on)}"
+        state = f", met {dates.short(milestone.achieved_on)}"
     else:
         state = f"; {escape(milestone.get_status_display().lower())}"
     description = (
         '<p class="govuk-body govuk-!-margin-bottom-0">'
-        f"{escape(milestone.intervention.type.name)}. Due {short_date(milestone.due_on)}"
+        f"{escape(milestone.intervention.type.name)}. Due {dates.short(milestone.due_on)}"
         f"{state}.</p>"
     )
     if milestone.notes:
@@ -320,7 +326,7 @@ def _milestone(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
     return title, description
 
 
-def _status_change(entry: TimelineEntry, links: _Links) -> tuple[str, str]:
+def _status_change(entry: TimelineEntry, links: _Links, dates: DateFormats) -> tuple[str, str]:
     assessment = entry.item
     reasons = "".join(f"<li>{escape(reason_text(reason))}</li>" for reason in assessment.reasons)
     return f"Status: {assessment.get_status_display()}", (
