@@ -21,10 +21,10 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 
+from failwell import sql_reads
 from failwell.roles import ADMINISTRATOR, OVERSIGHT_OFFICER, ROLES, TURNAROUND_LEAD
 from institutions.models import Institution, LeadAssignment
 
@@ -114,7 +114,38 @@ def can_write_for(user, institution: Institution) -> bool:
 
 
 def get_institution_for_reader(request: HttpRequest, slug: str) -> Institution:
-    return get_object_or_404(Institution.objects.select_related("parent"), slug=slug)
+    """The institution with this slug and its parent, in one query; 404 for none.
+
+    Every institution view reads this first, the status poll every 2 seconds, so
+    it is `select_related("parent")` and `get_object_or_404` in SQL written once:
+    the ORM took 0.87 ms of Python to compile and read it, this 0.16 ms
+    (failwell/sql_reads.py)."""
+    with connection.cursor() as cursor:
+        cursor.execute(institution_sql(), [slug])
+        row = cursor.fetchone()
+    if row is None:
+        raise Http404("No Institution matches the given query.")
+    width = len(Institution._meta.concrete_fields)
+    institution = sql_reads.instance(Institution, row[:width])
+    parent = None if row[width] is None else sql_reads.instance(Institution, row[width:])
+    Institution.parent.field.set_cached_value(institution, parent)
+    return institution
+
+
+@functools.cache
+def institution_sql() -> str:
+    """An institution by slug, with its parent's columns after its own (NULLs for none)."""
+    quote = connection.ops.quote_name
+    meta = Institution._meta
+    table = quote(meta.db_table)
+    return (
+        f"SELECT {sql_reads.columns(Institution, 'institution')},"
+        f" {sql_reads.columns(Institution, 'parent')}"
+        f" FROM {table} institution"
+        f" LEFT JOIN {table} parent"
+        f" ON parent.{quote(meta.pk.column)} = institution.{quote(meta.get_field('parent').column)}"
+        f" WHERE institution.{quote(meta.get_field('slug').column)} = %s"
+    )
 
 
 def get_institution_for_writer(request: HttpRequest, slug: str) -> Institution:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from failwell.access import get_institution_for_reader, roles_of
 from failwell.roles import ADMINISTRATOR, OVERSIGHT_OFFICER, TURNAROUND_LEAD
 from failwell.sessions import SessionStore
+from institutions.models import Institution
 from tests.factories import make_institution, make_user
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +127,29 @@ def test_an_unknown_slug_is_not_found():
 
     with pytest.raises(Http404):
         get_institution_for_reader(None, "nowhere")
+
+
+def stored(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_an_institution_and_its_parent_have_every_field_as_the_orm_reads_them():
+    authority = make_institution(
+        name="A local authority", sector="local_authority", status_since=datetime.date(2019, 4, 1)
+    )
+    school = make_institution(
+        name="A school",
+        parent=authority,
+        status="improving",
+        status_since=datetime.date(2020, 9, 1),
+        status_changed_at=timezone.now(),
+        needs_recompute=False,
+    )
+
+    found = get_institution_for_reader(None, school.slug)
+
+    assert stored(found) == stored(Institution.objects.get(pk=school.pk))
+    assert stored(found.parent) == stored(Institution.objects.get(pk=authority.pk))
+    assert found.needs_recompute is False and found.parent.needs_recompute is True
+    assert isinstance(found.status_since, datetime.date)
+    assert found._state.adding is False and found.parent._state.adding is False
