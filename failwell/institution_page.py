@@ -30,7 +30,7 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import push_url
 
-from failwell import chart_svg, chart_tables, history_reads
+from failwell import chart_svg, chart_tables, history_reads, sql_reads
 from failwell.access import (
     get_institution_for_reader,
     get_institution_for_writer,
@@ -41,7 +41,7 @@ from failwell.chart import trajectory_chart
 from failwell.timeline import KINDS, LineageHistory, build_timeline, parse_kinds, read_in_full
 from institutions.models import Institution
 from interventions.forms import EvidenceForm, attach_status_forms
-from interventions.models import Outcome
+from interventions.models import Outcome, TrajectoryAssessment
 from interventions.templatetags.evidence import evidence_title
 
 TEMPLATE = "failwell/institution.html"
@@ -80,7 +80,14 @@ def writable_ids(request: HttpRequest, history: LineageHistory) -> set[int]:
 
 
 def status_context(institution: Institution) -> dict:
-    latest = institution.assessments.order_by("-as_of", "-computed_at", "-pk").first()
+    """The status and why. The latest assessment is read with SQL written once: the
+    poll asks for it every 2 seconds, and through the ORM (`assessments.order_by(...)
+    .first()`) it took 0.71 ms of Python against 0.08 ms (failwell/sql_reads.py)."""
+    latest = sql_reads.first(
+        TrajectoryAssessment,
+        "WHERE institution_id = %s ORDER BY as_of DESC, computed_at DESC, id DESC LIMIT 1",
+        [institution.pk],
+    )
     return {"institution": institution, "assessment": latest}
 
 
