@@ -47,7 +47,7 @@ from failwell.chart_lanes import (
     status_segments,
     step_paths,
 )
-from failwell.dates import short_date
+from failwell.dates import DateFormats
 from failwell.timeline import LineageHistory
 from institutions.models import Band
 
@@ -206,6 +206,7 @@ def trajectory_chart(history: LineageHistory, today: datetime.date) -> Chart:
     Works down the page: each lane starts where the one above it ended.
     """
     scale = _time_scale(history, today)
+    dates = DateFormats()
     status_top = 8.0
     headline_top = status_top + LANE + 14
     bands = [
@@ -217,13 +218,14 @@ def trajectory_chart(history: LineageHistory, today: datetime.date) -> Chart:
     intervention_top = headline_bottom + 8
     milestone_middle = intervention_top + BAR * len(history.interventions) + 4 + LANE / 2
     observation_middle = milestone_middle + LANE
-    observations = observation_marks(history, scale, observation_middle)
+    observations = observation_marks(history, scale, observation_middle, dates)
     axis_y = (observation_middle if observations else milestone_middle) + LANE / 2 + 18
 
-    inspections = inspection_points(history, scale, {row.label: row.middle for row in bands})
+    band_middle = {row.label: row.middle for row in bands}
+    inspections = inspection_points(history, scale, band_middle, dates)
     step_path, carried_path = step_paths(inspections, scale, today)
-    interventions = intervention_spans(history, scale, intervention_top, today)
-    indicators = indicator_panels(history, scale, top=axis_y + 10)
+    interventions = intervention_spans(history, scale, intervention_top, today, dates)
+    indicators = indicator_panels(history, scale, axis_y + 10, dates)
     # Under the last indicator panel its years, then the legend.
     bottom = indicators[-1].axis_label_y + 8 if indicators else axis_y + 10
     legend = _legend(bottom + 16, bool(interventions), bool(observations))
@@ -246,31 +248,30 @@ def trajectory_chart(history: LineageHistory, today: datetime.date) -> Chart:
         carried_path=carried_path,
         inspections=inspections,
         interventions=interventions,
-        milestones=milestone_marks(history, scale, milestone_middle),
+        milestones=milestone_marks(history, scale, milestone_middle, dates),
         observations=observations,
-        statuses=status_segments(history, scale),
+        statuses=status_segments(history, scale, dates),
         indicators=indicators,
         legend=legend,
     )
-    chart.summary = describe(chart, history)
+    chart.summary = describe(chart, history, dates)
     return chart
 
 
-def describe(chart: Chart, history: LineageHistory) -> str:
+def describe(chart: Chart, history: LineageHistory, dates: DateFormats) -> str:
     """The chart in a few sentences, for its <desc>: what a sighted reader takes in first."""
     if chart.is_empty:
         return "Nothing to chart yet: no inspections, interventions, milestones or evidence."
     members = len(history.members)
     where = "one institution" if members == 1 else f"the {members} institutions of the lineage"
-    sentences = [f"From {short_date(chart.start)} to {short_date(chart.end)}, for {where}."]
+    sentences = [f"From {dates.short(chart.start)} to {dates.short(chart.end)}, for {where}."]
     graded = [point for point in chart.inspections if point.y is not None]
     if graded:
         path = ", then ".join(f"{p.band.lower()} ({p.on.year})" for p in graded[-6:])
         sentences.append(f"Headline band: {path}.")
     if chart.interventions:
         names = "; ".join(
-            f"{span.label} from {span.started_on.year}, grace window to "
-            f"{short_date(span.grace_ends_on)}"
+            f"{span.label} from {span.started_on.year}, grace window to {span.grace_ends_text}"
             for span in chart.interventions
         )
         sentences.append(f"Interventions: {names}.")
@@ -280,12 +281,11 @@ def describe(chart: Chart, history: LineageHistory) -> str:
         sentences.append(f"Milestones: {len(chart.milestones)}, {met} met, {missed} missed.")
     if chart.statuses:
         latest = chart.statuses[-1]
-        sentences.append(f"Status since {short_date(latest.on)}: {latest.label.lower()}.")
+        sentences.append(f"Status since {latest.on_text}: {latest.label.lower()}.")
     for panel in chart.indicators:
         first, last = panel.points[0], panel.points[-1]
         sentences.append(
-            f"{panel.name}: {first.value} on {short_date(first.on)}, "
-            f"{last.value} on {short_date(last.on)}."
+            f"{panel.name}: {first.value} on {first.on_text}, {last.value} on {last.on_text}."
         )
     sentences.append("The same data is in the tables under the chart.")
     return " ".join(sentences)

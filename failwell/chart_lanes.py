@@ -1,10 +1,11 @@
 """The lanes of the trajectory chart (see failwell/chart.py): for each kind of mark,
 what it shows and where it goes, in SVG user units on a shared time scale.
 
-Each builder takes the LineageHistory and returns plain immutable records that
+Each builder takes the LineageHistory and returns NamedTuples that
 failwell/chart_svg.py draws and failwell/chart_tables.py lists. Their words (dates,
-the tooltip of each mark) are written here, once each: a long history has hundreds
-of marks.
+the tooltip of each mark) are written here, once each, the dates by one DateFormats
+for the chart: a long history has hundreds of marks. (For as many, frozen dataclasses
+took four times as long to make, and a date's language read per date as long again.)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import NamedTuple
 
 from django.utils.text import Truncator
 
-from failwell.dates import short_date, short_dates
+from failwell.dates import DateFormats
 from failwell.timeline import EvidenceRow, LineageHistory
 from institutions.models import TrajectoryStatus
 from interventions.models import Direction, MilestoneStatus
@@ -63,13 +64,9 @@ class TimeScale:
         return round(PLOT_LEFT + fraction * (PLOT_RIGHT - PLOT_LEFT), 1)
 
 
-def member_name(history: LineageHistory, institution_id: int) -> str:
-    own = history.institution.pk
-    return "" if institution_id == own else history.members[institution_id].name
-
-
 def member_names(history: LineageHistory) -> dict[int, str]:
-    """member_name of each member of the lineage, by id: looked up once per mark."""
+    """The name of each member of the lineage by id, empty for the page's institution:
+    a mark names the member it is from when that is another."""
     own = history.institution.pk
     return {pk: "" if pk == own else member.name for pk, member in history.members.items()}
 
@@ -86,8 +83,7 @@ def at_member(text: str, member: str) -> str:
 # Status lane ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StatusSegment:
+class StatusSegment(NamedTuple):
     x: float
     width: float
     status: str
@@ -96,21 +92,20 @@ class StatusSegment:
     fill: str
     show_label: bool
     on: datetime.date
+    on_text: str
 
     @property
     def label_x(self) -> float:
         return self.x + 5
 
     @property
-    def on_text(self) -> str:
-        return short_date(self.on)
-
-    @property
     def tooltip(self) -> str:
         return f"{self.label} from {self.on_text}"
 
 
-def status_segments(history: LineageHistory, scale: TimeScale) -> list[StatusSegment]:
+def status_segments(
+    history: LineageHistory, scale: TimeScale, dates: DateFormats
+) -> list[StatusSegment]:
     """One segment per status, from the day it began to the next change (or the end)."""
     changes = history.status_changes
     segments = []
@@ -129,6 +124,7 @@ def status_segments(history: LineageHistory, scale: TimeScale) -> list[StatusSeg
                 fill=fill,
                 show_label=next_x - x >= text_width(label) + 10,
                 on=assessment.as_of,
+                on_text=dates.short(assessment.as_of),
             )
         )
     return segments
@@ -137,20 +133,16 @@ def status_segments(history: LineageHistory, scale: TimeScale) -> list[StatusSeg
 # Headline panel ------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class InspectionPoint:
+class InspectionPoint(NamedTuple):
     x: float
     y: float | None  # None when the inspection gave no grade
     on: datetime.date
+    on_text: str
     member: str  # the lineage member, when not the page's institution
     inspectorate: str
     grade: str
     band: str  # the band in words, or "Not graded"
     concern: str
-
-    @property
-    def on_text(self) -> str:
-        return short_date(self.on)
 
     @property
     def description(self) -> str:
@@ -163,8 +155,9 @@ class InspectionPoint:
 
 
 def inspection_points(
-    history: LineageHistory, scale: TimeScale, band_middle: dict[str, float]
+    history: LineageHistory, scale: TimeScale, band_middle: dict[str, float], dates: DateFormats
 ) -> list[InspectionPoint]:
+    members = member_names(history)
     points = []
     for inspection in history.inspections:
         band = inspection.headline_band
@@ -173,7 +166,8 @@ def inspection_points(
                 x=scale.x(inspection.inspected_on),
                 y=band_middle[band.label] if band else None,
                 on=inspection.inspected_on,
-                member=member_name(history, inspection.institution_id),
+                on_text=dates.short(inspection.inspected_on),
+                member=members[inspection.institution_id],
                 inspectorate=inspection.inspectorate,
                 grade=inspection.headline_label,
                 band=band.label if band else "Not graded",
@@ -202,8 +196,7 @@ def step_paths(
 # Intervention lane ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class InterventionSpan:
+class InterventionSpan(NamedTuple):
     x: float
     width: float
     grace_width: float
@@ -212,8 +205,9 @@ class InterventionSpan:
     label_x: float
     label_anchor: str  # "start", or "end" when the bar is too near the right edge
     started_on: datetime.date
-    ended_on: datetime.date | None
-    grace_ends_on: datetime.date
+    started_text: str
+    ended_text: str  # empty while it is ongoing
+    grace_ends_text: str
     outcome: str
     member: str
     url: str
@@ -223,41 +217,36 @@ class InterventionSpan:
         return self.bar_y + BAR / 2
 
     @property
-    def started_text(self) -> str:
-        return short_date(self.started_on)
-
-    @property
-    def grace_ends_text(self) -> str:
-        return short_date(self.grace_ends_on)
-
-    @property
     def state(self) -> str:
         """Ongoing, or when it ended and how, for the table."""
-        if self.ended_on:
-            return f"Ended {short_date(self.ended_on)}, {self.outcome.lower()}"
+        if self.ended_text:
+            return f"Ended {self.ended_text}, {self.outcome.lower()}"
         return "Ongoing"
 
     @property
     def tooltip(self) -> str:
-        if self.ended_on:
-            period = (
-                f"from {self.started_text} to {short_date(self.ended_on)} ({self.outcome.lower()})"
-            )
+        if self.ended_text:
+            period = f"from {self.started_text} to {self.ended_text} ({self.outcome.lower()})"
         else:
             period = f"from {self.started_text}, ongoing"
         return f"{self.label}: {period}; grace window to {self.grace_ends_text}"
 
 
 def intervention_spans(
-    history: LineageHistory, scale: TimeScale, top: float, today: datetime.date
+    history: LineageHistory,
+    scale: TimeScale,
+    top: float,
+    today: datetime.date,
+    dates: DateFormats,
 ) -> list[InterventionSpan]:
     """One bar per intervention, one under the other, named at its start."""
+    members = member_names(history)
     spans = []
     for index, intervention in enumerate(history.interventions):
         x = scale.x(intervention.started_on)
         end_x = scale.x(intervention.ended_on or max(today, intervention.started_on))
         label = intervention.type.name
-        member = member_name(history, intervention.institution_id)
+        member = members[intervention.institution_id]
         if member:
             label = f"{label} ({member})"
         fits_right = x + 4 + text_width(label) <= PLOT_RIGHT
@@ -271,8 +260,9 @@ def intervention_spans(
                 label_x=x + 4 if fits_right else PLOT_RIGHT - 4,
                 label_anchor="start" if fits_right else "end",
                 started_on=intervention.started_on,
-                ended_on=intervention.ended_on,
-                grace_ends_on=intervention.grace_window_ends_on,
+                started_text=dates.short(intervention.started_on),
+                ended_text=dates.short(intervention.ended_on) if intervention.ended_on else "",
+                grace_ends_text=dates.short(intervention.grace_window_ends_on),
                 outcome=intervention.get_outcome_display(),
                 member=member,
                 url=intervention.get_absolute_url(),
@@ -284,31 +274,26 @@ def intervention_spans(
 # Milestone and observation lanes -------------------------------------------
 
 
-@dataclass(frozen=True)
-class MilestoneMark:
+class MilestoneMark(NamedTuple):
     x: float
     shape: str  # "met", "missed", "dropped" or "open"
     path: str  # the outline of a cross (missed) or a square (dropped)
     title: str
-    due_on: datetime.date
+    due_text: str
     status: str
-    achieved_on: datetime.date | None
+    achieved_text: str  # empty unless it was met
     member: str
-
-    @property
-    def due_text(self) -> str:
-        return short_date(self.due_on)
 
     @property
     def state(self) -> str:
         """Its status, and the day it was met if it was, for the table."""
-        if self.achieved_on:
-            return f"{self.status}, {short_date(self.achieved_on)}"
+        if self.achieved_text:
+            return f"{self.status}, {self.achieved_text}"
         return self.status
 
     @property
     def description(self) -> str:
-        when = f"met {short_date(self.achieved_on)}" if self.achieved_on else self.status.lower()
+        when = f"met {self.achieved_text}" if self.achieved_text else self.status.lower()
         return f"Milestone “{self.title}”, due {self.due_text}: {when}"
 
     @property
@@ -323,9 +308,10 @@ def _milestone_path(shape: str, x: float, middle: float) -> str:
 
 
 def milestone_marks(
-    history: LineageHistory, scale: TimeScale, middle: float
+    history: LineageHistory, scale: TimeScale, middle: float, dates: DateFormats
 ) -> list[MilestoneMark]:
     """A mark per milestone: on the day it was met, otherwise on its due date."""
+    members = member_names(history)
     marks = []
     for milestone in history.milestones:
         met = milestone.status == MilestoneStatus.MET and milestone.achieved_on
@@ -341,28 +327,23 @@ def milestone_marks(
                 shape=shape,
                 path=_milestone_path(shape, x, middle),
                 title=milestone.title,
-                due_on=milestone.due_on,
+                due_text=dates.short(milestone.due_on),
                 status=milestone.get_status_display(),
-                achieved_on=milestone.achieved_on,
-                member=member_name(history, milestone.intervention.institution_id),
+                achieved_text=dates.short(milestone.achieved_on) if milestone.achieved_on else "",
+                member=members[milestone.intervention.institution_id],
             )
         )
     return marks
 
 
-@dataclass(frozen=True)
-class ObservationMark:
+class ObservationMark(NamedTuple):
     x: float
     direction: str
     path: str  # a triangle up (positive) or down (negative), or a diamond (neutral)
     label: str
-    on: datetime.date
+    on_text: str
     summary: str
     member: str
-
-    @property
-    def on_text(self) -> str:
-        return short_date(self.on)
 
     @property
     def tooltip(self) -> str:
@@ -392,9 +373,10 @@ def _observation_path(direction: str, x: float, middle: float) -> str:
 
 
 def observation_marks(
-    history: LineageHistory, scale: TimeScale, middle: float
+    history: LineageHistory, scale: TimeScale, middle: float, dates: DateFormats
 ) -> list[ObservationMark]:
     """Qualitative evidence that still counts (retracted evidence is left out)."""
+    members = member_names(history)
     marks = []
     for item in history.evidence:
         if not item.direction or item.is_retracted:
@@ -406,9 +388,9 @@ def observation_marks(
                 direction=item.direction,
                 path=_observation_path(item.direction, x, middle),
                 label=Direction(item.direction).label,
-                on=item.observed_on,
+                on_text=dates.short(item.observed_on),
                 summary=item.summary,
-                member=member_name(history, item.institution_id),
+                member=members[item.institution_id],
             )
         )
     return marks
@@ -418,9 +400,6 @@ def observation_marks(
 
 
 class IndicatorPoint(NamedTuple):
-    """A NamedTuple, not a frozen dataclass: a long history has hundreds of points,
-    and a frozen dataclass takes four times as long to make."""
-
     x: float
     y: float
     on: datetime.date
@@ -466,7 +445,9 @@ class IndicatorPanel:
         return (self.target_y or 0) - 4
 
 
-def indicator_panels(history: LineageHistory, scale: TimeScale, top: float) -> list[IndicatorPanel]:
+def indicator_panels(
+    history: LineageHistory, scale: TimeScale, top: float, dates: DateFormats
+) -> list[IndicatorPanel]:
     """One panel per indicator with current values, alphabetically, from `top` down."""
     by_indicator: dict[int, list[EvidenceRow]] = {}
     for item in history.evidence:
@@ -474,7 +455,7 @@ def indicator_panels(history: LineageHistory, scale: TimeScale, top: float) -> l
             by_indicator.setdefault(item.indicator_id, []).append(item)
     # Each day's position and words once: indicators are logged on the same days.
     days = {row.observed_on for rows in by_indicator.values() for row in rows}
-    on_texts = short_dates(days)
+    on_texts = {day: dates.short(day) for day in days}
     xs = {day: scale.x(day) for day in days}
     members = member_names(history)
     panels = []
