@@ -11,22 +11,24 @@ PostgreSQL and SQLite both run, and read through a plain cursor: into NamedTuple
 for the chart's many rows, into model instances (Manager.raw, or Model.from_db for
 joined rows) where templates and forms need models.
 
-A model read whole takes its columns from its field list, so a new field is read
-without an edit here; the rows' columns are named, as their fields are.
+A model read whole takes its columns from its field list, and is made as the ORM
+makes it (failwell/sql_reads.py), so a new field is read without an edit here; the
+rows' columns are named, as their fields are.
 """
 
 from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import connection, models
+from django.db import connection
 
 from failwell.dates import local_day, local_day_and_time, long_date
 from failwell.filters import person_name
+from failwell.sql_reads import columns, instance
 from institutions.models import Band, CategoryOfConcern, Identifier, headline_band, headline_words
 from interventions.models import (
     Intervention,
@@ -56,38 +58,6 @@ def aware(moment: datetime.datetime | None) -> datetime.datetime | None:
     if moment is None or moment.tzinfo is not None:
         return moment
     return moment.replace(tzinfo=datetime.UTC)
-
-
-@functools.cache
-def columns(model: type[models.Model], table: str) -> str:
-    """Every column of the model, in its fields' order (the order Model.from_db takes)."""
-    quote = connection.ops.quote_name
-    return ", ".join(f"{table}.{quote(field.column)}" for field in model._meta.concrete_fields)
-
-
-@functools.cache
-def _conversions(model: type[models.Model]) -> tuple[tuple[int, Callable], ...]:
-    """What the ORM does to the model's column values on the way out, by position:
-    timestamps made aware, JSON decoded (both drivers return it as text)."""
-    found = []
-    for position, field in enumerate(model._meta.concrete_fields):
-        if isinstance(field, models.DateTimeField):
-            found.append((position, aware))
-        elif hasattr(field, "from_db_value"):
-            found.append((position, _from_db_value(field)))
-    return tuple(found)
-
-
-def _from_db_value(field: models.Field) -> Callable:
-    return lambda value: field.from_db_value(value, None, connection)
-
-
-def instance(model: type[models.Model], values: Sequence) -> models.Model:
-    """A model instance from its columns, as a queryset would make it."""
-    values = list(values)
-    for position, convert in _conversions(model):
-        values[position] = convert(values[position])
-    return model.from_db(connection.alias, None, values)
 
 
 # Inspections -----------------------------------------------------------------------
