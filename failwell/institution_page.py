@@ -91,6 +91,22 @@ def status_context(institution: Institution) -> dict:
     return {"institution": institution, "assessment": latest}
 
 
+def timeline_partial_context(request: HttpRequest, institution: Institution, params) -> dict:
+    """What the #timeline partial shows, on its own or after evidence is logged."""
+    history = LineageHistory.load(institution)
+    writable = writable_ids(request, history)
+    return {
+        "institution": institution,
+        "can_write": institution.pk in writable,
+        "writable_ids": writable,
+        "next_url": institution.get_absolute_url(),
+        "today": timezone.localdate(),
+        **timeline_context(
+            institution, history, parse_kinds(params.getlist("kind")), params.get("page")
+        ),
+    }
+
+
 def page_context(
     request: HttpRequest,
     institution: Institution,
@@ -184,17 +200,7 @@ def timeline(request: HttpRequest, slug: str) -> HttpResponse:
     """The timeline alone, filtered, for htmx; the address bar gets the page's own URL,
     so a filtered timeline is a link anyone can share. Without htmx, that page."""
     institution = get_institution_for_reader(request, slug)
-    kinds = parse_kinds(request.GET.getlist("kind"))
-    history = LineageHistory.load(institution)
-    writable = writable_ids(request, history)
-    context = {
-        "institution": institution,
-        "can_write": institution.pk in writable,
-        "writable_ids": writable,
-        "next_url": institution.get_absolute_url(),
-        "today": timezone.localdate(),
-        **timeline_context(institution, history, kinds, request.GET.get("page")),
-    }
+    context = timeline_partial_context(request, institution, request.GET)
     page_url = institution.get_absolute_url()
     if context["timeline_query"]:
         page_url += f"?{context['timeline_query']}"
@@ -240,7 +246,11 @@ def log_evidence(request: HttpRequest, slug: str) -> HttpResponse:
     # The signal flagged the institution for recompute in this transaction.
     institution.refresh_from_db()
     # The timeline's filters come along (hx-include), so it stays as the person left it.
-    context = page_context(request, institution, request.POST)
-    context["evidence_form"] = context[f"{form.kind}_form"]
+    # Only what #evidence-logged shows: a fresh form, the timeline and the status.
+    context = timeline_partial_context(request, institution, request.POST)
+    context["assessment"] = context["history"].latest_assessment
+    context["evidence_form"] = EvidenceForm(
+        institution=institution, logged_by=request.user, evidence_type=form.kind
+    )
     context["logged"] = evidence
     return render(request, f"{TEMPLATE}#evidence-logged", context)
