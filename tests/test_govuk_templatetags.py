@@ -1,4 +1,4 @@
-"""The GOV.UK form field tag, the date widget, the status tag and pagination."""
+"""The GOV.UK form field tag, the date widget, the status tag, pagination and dates."""
 
 import datetime
 
@@ -246,3 +246,22 @@ def test_pagination_on_the_first_page_has_no_previous_link():
     html = pagination_html(1)
     assert 'rel="prev"' not in html
     assert 'href="?page=2" rel="next"' in html
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime.date(2010, 3, 3),
+        datetime.date(2024, 12, 31),
+        # 23:30 UTC on 30 June is 1 July in London: a moment is written in local time.
+        datetime.datetime(2024, 6, 30, 23, 30, tzinfo=datetime.UTC),
+        None,
+        "",
+    ],
+)
+def test_the_date_filters_write_what_the_date_filter_writes(value):
+    ours = render("{{ value|short_date }}/{{ value|long_date }}", value=value)
+    djangos = Template('{{ value|date:"j M Y" }}/{{ value|date:"j F Y" }}').render(
+        Context({"value": value})
+    )
+    assert ours == djangos
