@@ -26,7 +26,6 @@ from typing import NamedTuple
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from failwell.dates import local_day, local_day_and_time, long_date
 from failwell.filters import person_name
 from failwell.sql_reads import columns, instance
 from institutions.models import Band, CategoryOfConcern, Identifier, headline_band, headline_words
@@ -245,18 +244,6 @@ class EvidenceRow(NamedTuple):
     @property
     def title(self) -> str:
         return evidence_words(self.indicator_name, self.value, self.indicator_unit, self.direction)
-
-    @property
-    def observed_on_text(self) -> str:
-        return long_date(self.observed_on)
-
-    @property
-    def logged_at_text(self) -> str:
-        return local_day_and_time(self.logged_at)
-
-    @property
-    def retracted_on_text(self) -> str:
-        return "" if self.retracted_at is None else local_day(self.retracted_at)
 
     @property
     def logged_by_name(self) -> str:
