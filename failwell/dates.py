@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Iterable
 
 from django.utils import timezone, translation
 from django.utils.dates import MONTHS, MONTHS_3
@@ -40,33 +39,16 @@ def _short_date(day: datetime.date, space: str, language: str) -> str:
     return f"{day.day}{space}{month}{space}{day.year:04d}"
 
 
-def short_dates(days: Iterable[datetime.date]) -> dict[datetime.date, str]:
-    """Each day's short_date: for a chart's hundreds of dates, the language read once."""
-    language = translation.get_language()
-    return {day: _short_date(day, " ", language) for day in days}
-
-
 def long_date(day: datetime.date) -> str:
     """3 March 2010: the date filter's "j F Y"."""
     month = _month_names(translation.get_language(), False)[day.month]
     return f"{day.day} {month} {day.year:04d}"
 
 
-def local_day(moment: datetime.datetime) -> str:
-    """3 Mar 2010 in local time: the date filter's "j M Y" of a moment."""
-    return short_date(timezone.localtime(moment))
-
-
-def local_day_and_time(moment: datetime.datetime) -> str:
-    """3 Mar 2010, 14:05 in local time: the date filter's "j M Y, H:i"."""
-    moment = timezone.localtime(moment)
-    return f"{short_date(moment)}, {moment.hour:02}:{moment.minute:02}"
-
-
 class DateFormats:
-    """The formats above for one page's dozens of dates, with the active language (and
-    time zone) read once: each read is a context-local lookup of 3 µs, more than
-    writing the date, and a page of the timeline writes a hundred."""
+    """The date filter's formats for one page's dozens of dates, with the active
+    language (and time zone) read once: each read is a context-local lookup of 3 µs,
+    more than writing the date, and a page of the timeline writes a hundred."""
 
     def __init__(self) -> None:
         language = translation.get_language()
@@ -75,19 +57,19 @@ class DateFormats:
         self._zone: datetime.tzinfo | None = None
 
     def short(self, day: datetime.date) -> str:
-        """short_date(day)."""
+        """3 Mar 2010: "j M Y", as short_date(day)."""
         return f"{day.day} {self._short_months[day.month]} {day.year:04d}"
 
     def long(self, day: datetime.date) -> str:
-        """long_date(day)."""
+        """3 March 2010: "j F Y", as long_date(day)."""
         return f"{day.day} {self._long_months[day.month]} {day.year:04d}"
 
     def local_day(self, moment: datetime.datetime) -> str:
-        """local_day(moment)."""
+        """3 Mar 2010 in local time: "j M Y" of a moment."""
         return self.short(self._local(moment))
 
     def local_day_and_time(self, moment: datetime.datetime) -> str:
-        """local_day_and_time(moment)."""
+        """3 Mar 2010, 14:05 in local time: "j M Y, H:i"."""
         moment = self._local(moment)
         return f"{self.short(moment)}, {moment.hour:02}:{moment.minute:02}"
 
