@@ -19,7 +19,6 @@ from typing import NamedTuple
 from django.db.models import Q
 
 from failwell import history_reads
-from failwell.dates import long_date
 from failwell.history_reads import EvidenceRow, InspectionRow
 from institutions.models import Institution, LineageLink
 from interventions.models import (
@@ -142,11 +141,6 @@ class TimelineEntry(NamedTuple):
     item: object
     event: str
     member: Institution | None  # the lineage member, when it is not the page's institution
-
-    @property
-    def on_text(self) -> str:
-        """3 March 2010: the date filter's "j F Y", without its cost per entry."""
-        return long_date(self.on)
 
     @property
     def anchor(self) -> str:

@@ -10,11 +10,10 @@ Written in Python rather than templates: a page of the timeline is fifty items o
 a dozen fields each, and as template variables they cost the institution page
 more Python time than all of its SQL takes. Every text is escaped with
 html.escape (what django.utils.html.escape does, without its lazy-string check per
-call). Dates are written as the rows' *_text properties write them, by one
-failwell.dates.DateFormats per tag, which reads the language once rather than per
-date. The tags read from the page's context: `writable_ids` (the institutions the
-user may write for: evidence shows a retract form only for those), `next_url`
-(where retracting returns) and the CSRF token.
+call). Dates are written by one failwell.dates.DateFormats per tag, which reads the
+language once rather than per date. The tags read from the page's context:
+`writable_ids` (the institutions the user may write for: evidence shows a retract
+form only for those), `next_url` (where retracting returns) and the CSRF token.
 """
 
 from __future__ import annotations
