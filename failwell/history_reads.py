@@ -128,7 +128,9 @@ INSPECTIONS_SQL = """
 
 def inspection_rows(institution_ids: Sequence[int]) -> list[InspectionRow]:
     """The institutions' inspections, oldest first, each with its judgements in the
-    order of their areas. Two queries."""
+    order of their areas. Two queries; none for no institutions."""
+    if not institution_ids:
+        return []
     ids = placeholders(institution_ids)
     judgements: dict[int, list[JudgementRow]] = {}
     for inspection_id, *judgement in fetch(JUDGEMENTS_SQL.format(ids=ids), institution_ids):
@@ -141,13 +143,18 @@ def inspection_rows(institution_ids: Sequence[int]) -> list[InspectionRow]:
 
 # Interventions, milestones, identifiers ---------------------------------------------
 
-# An intervention's lead is read for the name the page shows.
-LEAD_FIELDS = ("id", "first_name", "last_name", "username")
+
+@functools.cache
+def lead_fields() -> tuple[str, ...]:
+    """What is read of an intervention's lead: the name the page shows. In the user
+    model's field order, the order Model.from_db takes a subset of fields in."""
+    wanted = {"id", "first_name", "last_name", "username"}
+    return tuple(f.attname for f in get_user_model()._meta.concrete_fields if f.attname in wanted)
 
 
 @functools.cache
 def interventions_sql() -> str:
-    lead = ", ".join(f"lead.{name}" for name in LEAD_FIELDS)
+    lead = ", ".join(f"lead.{name}" for name in lead_fields())
     return f"""
         SELECT {columns(Intervention, "intervention")}, {columns(InterventionType, "type")}, {lead}
         FROM interventions_intervention AS intervention
@@ -160,7 +167,9 @@ def interventions_sql() -> str:
 
 def interventions(institution_ids: Sequence[int]) -> list[Intervention]:
     """The institutions' interventions, oldest first, with their type and lead, as
-    select_related would give them. One query."""
+    select_related would give them. One query; none for no institutions."""
+    if not institution_ids:
+        return []
     own = len(Intervention._meta.concrete_fields)
     then = own + len(InterventionType._meta.concrete_fields)
     found = []
@@ -172,7 +181,7 @@ def interventions(institution_ids: Sequence[int]) -> list[Intervention]:
         intervention.lead = (
             None
             if lead[0] is None
-            else get_user_model().from_db(connection.alias, LEAD_FIELDS, lead)
+            else get_user_model().from_db(connection.alias, lead_fields(), lead)
         )
         found.append(intervention)
     return found
@@ -292,6 +301,8 @@ def evidence_rows(where: str, params: Sequence) -> list[EvidenceRow]:
 
 
 def lineage_evidence(institution_ids: Sequence[int]) -> list[EvidenceRow]:
+    if not institution_ids:
+        return []
     where = f"evidence.institution_id IN ({placeholders(institution_ids)})"
     return evidence_rows(where, institution_ids)
 

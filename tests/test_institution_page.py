@@ -350,6 +350,15 @@ def test_an_evidence_item_says_who_logged_it_where_what_for_and_who_retracted_it
     assert ": A duplicate" in retracted and "by sam.r: A duplicate" in retracted
 
 
+def test_an_intervention_in_the_timeline_names_its_lead(client, officer, institution):
+    lena = make_user(username="llead", first_name="Lena", last_name="Lead")
+    make_intervention(institution, lead=lena)
+    make_intervention(institution, started_on=datetime.date(2016, 1, 1))  # no lead
+    timeline = words(timeline_of(page(client, officer, institution)))
+    assert "led by Lena Lead." in timeline
+    assert timeline.count("led by") == 1
+
+
 def test_the_timeline_filters_by_kind_without_javascript(client, officer, institution):
     make_inspection(institution, on=datetime.date(2014, 1, 1))
     make_evidence(institution, summary="Calmer corridors")
