@@ -113,11 +113,10 @@ def page_context(
     params,
     posted_form: EvidenceForm | None = None,
 ) -> dict:
-    """Everything the whole page shows, in a fixed number of queries."""
-    history = LineageHistory.load(institution)
-    writable = writable_ids(request, history)
-    can_write = institution.pk in writable
-    today = timezone.localdate()
+    """Everything the whole page shows, in a fixed number of queries: the timeline
+    partial's context, and the rest of the page around it."""
+    context = timeline_partial_context(request, institution, params)
+    history, today = context["history"], context["today"]
     current = [
         intervention
         for intervention in history.interventions
@@ -126,7 +125,7 @@ def page_context(
     current_milestones = [m for m in history.milestones if m.intervention in current]
     chart = trajectory_chart(history, today)
     evidence_forms = {}
-    if can_write:
+    if context["can_write"]:
         attach_status_forms(current_milestones)
         for kind in EvidenceForm.TYPES:
             evidence_forms[kind] = EvidenceForm(
@@ -134,33 +133,27 @@ def page_context(
             )
         if posted_form is not None:
             evidence_forms[posted_form.kind] = posted_form
-    return {
-        "institution": institution,
-        "history": history,
-        "assessment": history.latest_assessment,
-        "identifiers": history_reads.identifiers(institution.pk),
-        "predecessors": history.predecessor_links,
-        "successors": history.successor_links,
-        "current_interventions": current,
-        "current_milestones": current_milestones,
-        "chart": chart,
-        "chart_svg": "" if chart.is_empty else chart_svg.draw(chart, institution.name),
-        "chart_tables": (
-            ""
-            if chart.is_empty
-            else chart_tables.tables(chart, institution.name, len(history.members))
-        ),
-        "can_write": can_write,
-        "writable_ids": writable,
-        "next_url": institution.get_absolute_url(),
-        "value_form": evidence_forms.get(EvidenceForm.VALUE),
-        "observation_form": evidence_forms.get(EvidenceForm.OBSERVATION),
-        "form_errors": bool(posted_form is not None and posted_form.errors),
-        "today": today,
-        **timeline_context(
-            institution, history, parse_kinds(params.getlist("kind")), params.get("page")
-        ),
-    }
+    context.update(
+        {
+            "assessment": history.latest_assessment,
+            "identifiers": history_reads.identifiers(institution.pk),
+            "predecessors": history.predecessor_links,
+            "successors": history.successor_links,
+            "current_interventions": current,
+            "current_milestones": current_milestones,
+            "chart": chart,
+            "chart_svg": "" if chart.is_empty else chart_svg.draw(chart, institution.name),
+            "chart_tables": (
+                ""
+                if chart.is_empty
+                else chart_tables.tables(chart, institution.name, len(history.members))
+            ),
+            "value_form": evidence_forms.get(EvidenceForm.VALUE),
+            "observation_form": evidence_forms.get(EvidenceForm.OBSERVATION),
+            "form_errors": bool(posted_form is not None and posted_form.errors),
+        }
+    )
+    return context
 
 
 @transaction.non_atomic_requests
