@@ -31,8 +31,7 @@ def short_date(day: datetime.date, space: str = " ") -> str:
     return _short_date(day, space, translation.get_language())
 
 
-# The institution page's chart writes each date of a long history two or three
-# times (a mark's tooltip, its table cell, a sentence), and pages share days.
+# The dashboard writes two dates a row, fifty rows a page, and its pages share days.
 @functools.lru_cache(maxsize=4096)
 def _short_date(day: datetime.date, space: str, language: str) -> str:
     month = _month_names(language, True)[day.month]

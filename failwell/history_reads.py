@@ -8,12 +8,12 @@ Python per request, several times what PostgreSQL takes to answer it: together 1
 of the page's 25 ms of CPU, on the longest history of the England-sized fixture
 (bench/pages.py). So each statement is written here once, in standard SQL that
 PostgreSQL and SQLite both run, and read through a plain cursor: into NamedTuples
-for the chart's many rows, into model instances (Manager.raw, or Model.from_db for
-joined rows) where templates and forms need models.
+for the chart's many rows, into model instances (failwell/sql_reads.py's
+`instance`, which is Model.from_db with the ORM's converters) where templates and
+forms need models.
 
-A model read whole takes its columns from its field list, and is made as the ORM
-makes it (failwell/sql_reads.py), so a new field is read without an edit here; the
-rows' columns are named, as their fields are.
+A model read whole takes its columns from its field list, so a new field is read
+without an edit here; the rows' columns are named, as their fields are.
 """
 
 from __future__ import annotations
