@@ -15,9 +15,10 @@ static files) it measures, for each page:
   machine weighs on all of them alike rather than on whichever ran then;
 - queries: the number one request makes (CaptureQueriesContext);
 - the floor: that request's own SQL re-run through a raw psycopg cursor, every
-  statement executed and its rows fetched, in one transaction; the median of
-  `--floor-repeats` runs. The page's ratio is its median over the floor's: what the
-  page costs on top of the database's own work;
+  statement executed and its rows fetched, in one transaction, right after each
+  timed request, so that a page and its floor meet the same moment of a shared
+  machine; the median of those runs. The page's ratio is its median over the
+  floor's: what the page costs on top of the database's own work;
 - the CSV export's peak Python memory (tracemalloc) for about a thousand rows and
   for every school, which must be the same if the export streams;
 - under load: gunicorn with `--workers` processes on 127.0.0.1 and wrk for
@@ -115,7 +116,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=positive, default=40, help="Timed GETs per page.")
     parser.add_argument("--warmup", type=positive, default=5, help="Untimed GETs first.")
-    parser.add_argument("--floor-repeats", type=positive, default=15)
     parser.add_argument("--export-requests", type=positive, default=8, help="Timed CSV exports.")
     parser.add_argument("--no-load", action="store_true", help="Skip gunicorn and wrk.")
     parser.add_argument("--load-seconds", type=positive, default=15)
@@ -388,12 +388,14 @@ def percentile(values: list[float], percent: int) -> float:
 
 def measure_pages(clients: dict, pages: list[Page], args: argparse.Namespace) -> list[Measured]:
     """Every page in turn, round after round, so that whatever else the machine is
-    doing weighs on all of them alike; then each page's queries and its floor."""
+    doing weighs on all of them alike; each request followed by its floor."""
     for page in pages:
         for _ in range(args.warmup):
             fetch(clients[page.user], page)
+    statements = {page.key: page_statements(clients[page.user], page) for page in pages}
     wall: dict[str, list[float]] = {page.key: [] for page in pages}
     cpu: dict[str, list[float]] = {page.key: [] for page in pages}
+    floor_runs: dict[str, list[tuple[float, tuple[float, str]]]] = {page.key: [] for page in pages}
     sizes: dict[str, int] = {}
     for round_number in range(args.requests):
         for page in pages:
@@ -403,11 +405,11 @@ def measure_pages(clients: dict, pages: list[Page], args: argparse.Namespace) ->
             sizes[page.key] = fetch(clients[page.user], page)
             wall[page.key].append((time.perf_counter() - started) * 1000)
             cpu[page.key].append((time.process_time() - processor) * 1000)
-    statements = {page.key: page_statements(clients[page.user], page) for page in pages}
-    floors = sql_floors(statements, args.floor_repeats)
+            floor_runs[page.key].append(sql_floor_run(statements[page.key]))
     results = []
     for page in pages:
-        floor, slowest = floors[page.key]
+        runs = sorted(floor_runs[page.key], key=lambda run: run[0])
+        floor, slowest = runs[len(runs) // 2]
         result = Measured(
             page=page,
             p50_ms=statistics.median(wall[page.key]),
@@ -437,37 +439,27 @@ def page_statements(client, page: Page) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def sql_floors(
-    statements: dict[str, list[str]], repeats: int
-) -> dict[str, tuple[float, tuple[float, str]]]:
-    """Per page, the median time of its statements run straight on the database
-    driver, rows fetched, and the slowest statement of that median run.
+def sql_floor_run(page_sql: list[str]) -> tuple[float, tuple[float, str]]:
+    """One run of a page's statements straight on the database driver, rows fetched:
+    their total time, and the slowest statement with its time.
 
-    Pages take turns, as in measure_pages. Each run is one transaction, as the
-    request's own, so its savepoints are valid; rolled back, so nothing is written.
+    One transaction, as the request's own, so its savepoints are valid; rolled back,
+    so nothing is written.
     """
     from django.db import connection, transaction
 
-    runs: dict[str, list[tuple[float, tuple[float, str]]]] = {key: [] for key in statements}
-    for _ in range(repeats):
-        for key, page_sql in statements.items():
-            with transaction.atomic():
-                each = []
-                with connection.connection.cursor() as cursor:
-                    for sql in page_sql:
-                        started = time.perf_counter()
-                        # No parameters: psycopg sends the text as it is, % signs and all.
-                        cursor.execute(sql)
-                        if cursor.description is not None:
-                            cursor.fetchall()
-                        each.append(((time.perf_counter() - started) * 1000, sql))
-                transaction.set_rollback(True)
-            runs[key].append((sum(ms for ms, _ in each), max(each, default=(0.0, ""))))
-    floors = {}
-    for key, page_runs in runs.items():
-        page_runs.sort(key=lambda run: run[0])
-        floors[key] = page_runs[len(page_runs) // 2]
-    return floors
+    each = []
+    with transaction.atomic():
+        with connection.connection.cursor() as cursor:
+            for sql in page_sql:
+                started = time.perf_counter()
+                # No parameters: psycopg sends the text as it is, % signs and all.
+                cursor.execute(sql)
+                if cursor.description is not None:
+                    cursor.fetchall()
+                each.append(((time.perf_counter() - started) * 1000, sql))
+        transaction.set_rollback(True)
+    return sum(ms for ms, _ in each), max(each, default=(0.0, ""))
 
 
 @dataclass(frozen=True)

@@ -149,8 +149,8 @@ def measured_table(args: argparse.Namespace, measured: list[Measured]) -> list[s
         f"page is requested once ({args.export_requests} for the CSV export), so that "
         "other work on the machine weighs on all pages alike. Python CPU is this "
         "process's CPU time per request (median). Floor: the same request's statements "
-        f"sent straight to psycopg, rows fetched, median of {args.floor_repeats} runs; "
-        "the ratio is p50 over the floor.",
+        "sent straight to psycopg, rows fetched, right after each timed request (the "
+        "median of those runs); the ratio is p50 over the floor.",
         "",
         "| page | p50 | p95 | Python CPU | queries | SQL floor | p50 / floor | size | targets |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
