@@ -487,6 +487,10 @@ def _indicator_panel(
     def value_y(value: float) -> float:
         return round(top + (high + pad - value) / (high - low + 2 * pad) * INDICATOR_HEIGHT, 1)
 
+    # Each value's height and words once: an indicator's values repeat (a long
+    # history's 116 attendance figures are 42 values).
+    ys = {value: value_y(value) for value in values}
+    texts = {value: format_quantity(value, unit) for value in ys}
     better = "higher is better" if first.higher_is_better else "lower is better"
     unit_words = f" ({unit})" if unit else ""
     panel = IndicatorPanel(
@@ -497,10 +501,10 @@ def _indicator_panel(
         points=[
             IndicatorPoint(
                 x=xs[row.observed_on],
-                y=value_y(row.value),
+                y=ys[row.value],
                 on=row.observed_on,
                 on_text=on_texts[row.observed_on],
-                value=format_quantity(row.value, unit),
+                value=texts[row.value],
                 member=members[row.institution_id],
             )
             for row in rows
